@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Shared helpers for hack/ scripts: logging, timing and the tool cache location.
+# Source it; it changes no state by itself.
+
+HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$HACK_DIR/.." && pwd)"
+# shellcheck source=versions.env
+source "$HACK_DIR/versions.env"
+
+# Tools are cached outside the repo so a fresh clone reuses them and git never sees them.
+CACHE_ROOT="${ESP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/express-sqlize-platform}"
+# Local runtime state (databases, cluster data, logs) lives in the repo's git-ignored .local/.
+STATE_ROOT="${ESP_STATE_DIR:-$REPO_ROOT/.local}"
+
+log()  { printf '\033[1;34m[%s]\033[0m %s\n' "${LOG_TAG:-hack}" "$*" >&2; }
+warn() { printf '\033[1;33m[%s] warning:\033[0m %s\n' "${LOG_TAG:-hack}" "$*" >&2; }
+die()  { printf '\033[1;31m[%s] error:\033[0m %s\n' "${LOG_TAG:-hack}" "$*" >&2; exit 1; }
+
+# timed LABEL CMD...: runs CMD and reports how long it took.
+timed() {
+  local label="$1"; shift
+  local start=$SECONDS
+  "$@"
+  local rc=$?
+  log "$label took $((SECONDS - start))s"
+  return $rc
+}
+
+# port_free PORT NAME: fails with a readable message when something already listens on PORT.
+port_free() {
+  local port="$1" name="$2"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port $port (for $name) is already in use; set the matching *_PORT variable to a free port"
+  fi
+}
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS CMD...: polls CMD every 0.5 s until it succeeds.
+wait_for() {
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if (( SECONDS >= deadline )); then
+      die "timed out after ${timeout}s waiting for $what"
+    fi
+    sleep 0.5
+  done
+}
