@@ -2,7 +2,7 @@
 // needs raw paths (status subresource, server-side apply content type, list pagination) and a count of
 // every write, which the generated typed clients do not give.
 import {
-  HttpMethod,
+  type HttpMethod,
   IsomorphicFetchHttpLibrary,
   RequestContext,
   type KubeConfig,
