@@ -10,9 +10,9 @@ command -v kubectl >/dev/null || die "kubectl not found: run 'make tools'"
 [[ -f "$REPO_ROOT/operator/dist/main.js" ]] || die "operator/dist is missing: run 'make operator-build'"
 
 log "installing the ExpressApp CRD and namespace expressapp-system on $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
-kubectl apply --server-side --field-manager=expressapp-installer -f "$REPO_ROOT/manifests/crd/" >/dev/null
+kubectl apply -f "$REPO_ROOT/manifests/crd/platform.sqlize.dev_expressapps.yaml" >/dev/null
 kubectl wait --for=condition=Established --timeout=60s crd/expressapps.platform.sqlize.dev >/dev/null
-kubectl create namespace expressapp-system --dry-run=client -o yaml | kubectl apply --server-side --field-manager=expressapp-installer -f - >/dev/null
+kubectl create namespace expressapp-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 
 export POD_NAMESPACE="${POD_NAMESPACE:-expressapp-system}"
 # Off the usual 8080/8081 so a local run does not collide with other services on the machine.
