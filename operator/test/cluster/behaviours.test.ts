@@ -39,6 +39,7 @@ async function settled(name: string, timeoutMs = 30_000): Promise<void> {
     const d = await getDeploy(name);
     throw new Error(
       `${String(e)}\nstatus: ${JSON.stringify(app.status)}\ndeployment status: ${JSON.stringify(d.status)} replicas ${d.spec.replicas}`,
+      { cause: e },
     );
   }
 }
