@@ -61,6 +61,9 @@ export class ApiError extends Error {
 }
 
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.status === 404;
+/** Creating anything in a namespace being deleted is refused; nothing to retry then. */
+export const isNamespaceTerminating = (e: unknown): boolean =>
+  e instanceof ApiError && e.status === 403 && e.message.includes('because it is being terminated');
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409;
 
 export interface ResourceRef {
@@ -86,6 +89,7 @@ export const FIELD_MANAGER = 'expressapp-operator';
 
 export class KubeClient {
   private readonly http = new IsomorphicFetchHttpLibrary();
+  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(
     readonly config: KubeConfig,
@@ -108,6 +112,12 @@ export class KubeClient {
       ctx.setBody(JSON.stringify(opts.body));
     }
     await this.config.applySecurityAuthentication(ctx);
+    // client-node 2.0.1 builds a new undici Agent for every request, so no connection is ever
+    // reused (a TLS handshake per call, and agents piling up until GC). The first one is kept and
+    // shared; the client certificate and CA come from the kubeconfig and do not change while running.
+    const fresh = ctx.getDispatcher();
+    if (this.dispatcher === undefined) this.dispatcher = fresh;
+    else if (fresh !== undefined) ctx.setDispatcher(this.dispatcher);
     if (method !== 'GET') this.onWrite(method, path);
     const res = await this.http.send(ctx).toPromise();
     const text = await res.body.text();

@@ -53,10 +53,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // The namespace goes while the operator still runs, so the finalizers are dropped.
+  kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s']);
   await op?.stop();
   if (op && process.env.SHOW_OPERATOR_LOGS) process.stdout.write(op.logs);
-  kubectl(['delete', 'namespace', ns, '--wait=false']);
-});
+}, 150_000);
 
 describe('admission', () => {
   it.each([

@@ -36,9 +36,13 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
-  kubectl(['delete', 'namespace', ns, '--wait=false']);
-});
+  // Hand the Lease back, then let one operator drop the finalizers while the namespace goes.
+  for (const p of running) await p.stop('SIGTERM');
+  const cleaner = await start('op-cleanup');
+  await cleaner.waitForLeader(60_000);
+  kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s']);
+  await cleaner.stop('SIGTERM');
+}, 200_000);
 
 describe('leader election', () => {
   it('runs one leader among two processes and fails over within the lease duration after a kill', async () => {

@@ -14,6 +14,7 @@ import {
 } from '../../api/v1alpha1/types.js';
 import {
   FIELD_MANAGER,
+  isNamespaceTerminating,
   isNotFound,
   type KubeClient,
   type KubeObject,
@@ -156,11 +157,12 @@ export class ExpressAppReconciler {
           deploymentRef(namespace, target),
           deploymentApplyBody(namespace, target, desired),
         );
-        this.events.normal(app, 'DeploymentUpdated', `Deployment ${target}: ${drift.join(', ')}`);
+        this.events.normal(app, 'DeploymentUpdated', `Deployment ${target}: ${summarizeDrift(drift)}`);
       }
       await this.reconcileHpa(app, target);
       await this.reconcileFlags(app);
     } catch (err) {
+      if (isNamespaceTerminating(err)) return; // the ExpressApp goes with its namespace
       const message = err instanceof Error ? err.message : String(err);
       this.events.warning(app, 'ApplyFailed', message);
       await this.writeStatus(app, target, deployment, {
@@ -358,6 +360,15 @@ export class ExpressAppReconciler {
 function ownedBy(obj: KubeObject, app: ExpressApp): boolean {
   return (obj.metadata.ownerReferences ?? []).some(
     (r) => r.uid === app.metadata.uid && r.kind === KIND && r.apiVersion === API_VERSION,
+  );
+}
+
+/** Values first; env entries and field ownership follow from the Redis hash, so they are only counted. */
+function summarizeDrift(drift: string[]): string {
+  const main = drift.filter((d) => !d.startsWith('ownership of') && !d.startsWith('env '));
+  const rest = drift.length - main.length;
+  return [...main, ...(rest ? [`${rest} env entr${rest === 1 ? 'y' : 'ies'}/field ownership`] : [])].join(
+    ', ',
   );
 }
 
