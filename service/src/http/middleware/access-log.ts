@@ -1,0 +1,30 @@
+// One log line per request with the route pattern (bounded cardinality), status and duration.
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from '../../domain/shared/ports.js';
+import { currentRequestId } from '../../infrastructure/logging/request-context.js';
+
+export function routePattern(req: Request): string {
+  const route = req.route as { path?: string } | undefined;
+  if (route?.path !== undefined) return `${req.baseUrl}${route.path === '/' && req.baseUrl ? '' : route.path}`;
+  return 'unmatched';
+}
+
+export function accessLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    const requestId = currentRequestId();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      log[level]('request', {
+        requestId,
+        method: req.method,
+        route: routePattern(req),
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 100) / 100,
+        userId: res.locals.principal?.id,
+      });
+    });
+    next();
+  };
+}
