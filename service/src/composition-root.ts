@@ -42,6 +42,8 @@ export interface Composition {
   database: Database;
   migrator: Migrator;
   loggers: LoggerProvider;
+  lifecycle: Lifecycle;
+  health: HealthRegistry;
 }
 
 function serviceVersion(): string {
@@ -134,5 +136,5 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     log,
     bootstrapAdmin: () => ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
   });
-  return { container: c, service, database, migrator, loggers };
+  return { container: c, service, database, migrator, loggers, lifecycle, health };
 }

@@ -11,7 +11,7 @@ import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
-import { accessLog } from './middleware/access-log.js';
+import { accessLog, recordMountPath } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
@@ -68,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(
     '/api/v1/auth',
+    recordMountPath(),
     authRoutes({
       auth: deps.auth,
       sessions: deps.sessions,
@@ -75,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
       cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
     }),
   );
-  app.use('/api/v1/users', authenticate(deps.auth), userRoutes(deps.users));
+  app.use('/api/v1/users', recordMountPath(), authenticate(deps.auth), userRoutes(deps.users));
 
   app.use(notFound());
   app.use(errorHandler(loggers.get('http')));

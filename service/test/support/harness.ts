@@ -49,6 +49,8 @@ export interface TestService {
   baseUrl: string;
   composition: Composition;
   logs: string[];
+  // Sent with every request unless the call overrides them.
+  defaultHeaders: Record<string, string>;
   request<T = Record<string, unknown>>(method: string, url: string, opts?: RequestOptions): Promise<Response<T>>;
   login(email?: string, password?: string): Promise<string>;
   stop(): Promise<void>;
@@ -99,9 +101,10 @@ export async function startService(dialect: Dialect, env: Record<string, string>
     throw err;
   }
   const baseUrl = `http://127.0.0.1:${composition.service.port}`;
+  const defaultHeaders: Record<string, string> = {};
 
   async function request<T>(method: string, url: string, opts: RequestOptions = {}): Promise<Response<T>> {
-    const headers: Record<string, string> = { ...opts.headers };
+    const headers: Record<string, string> = { ...defaultHeaders, ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined;
     if (opts.raw !== undefined) body = opts.raw;
@@ -124,6 +127,7 @@ export async function startService(dialect: Dialect, env: Record<string, string>
     baseUrl,
     composition,
     logs,
+    defaultHeaders,
     request,
     async login(email = ADMIN.email, password = ADMIN.password) {
       const res = await request<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password } });

@@ -1,12 +1,21 @@
 // One log line per request with the route pattern (bounded cardinality), status and duration.
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../domain/shared/ports.js';
 import { currentRequestId } from '../../infrastructure/logging/request-context.js';
 
-export function routePattern(req: Request): string {
+// Express resets req.baseUrl when a request leaves a router, so routers record their mount path.
+export function recordMountPath(): RequestHandler {
+  return (req, res, next) => {
+    res.locals.mountPath = req.baseUrl;
+    next();
+  };
+}
+
+export function routePattern(req: Request, res: Response): string {
   const route = req.route as { path?: string } | undefined;
-  if (route?.path !== undefined) return `${req.baseUrl}${route.path === '/' && req.baseUrl ? '' : route.path}`;
-  return 'unmatched';
+  if (route?.path === undefined) return 'unmatched';
+  const base = (res.locals.mountPath as string | undefined) ?? '';
+  return `${base}${route.path === '/' && base ? '' : route.path}`;
 }
 
 export function accessLog(log: Logger): RequestHandler {
@@ -19,7 +28,7 @@ export function accessLog(log: Logger): RequestHandler {
       log[level]('request', {
         requestId,
         method: req.method,
-        route: routePattern(req),
+        route: routePattern(req, res),
         status: res.statusCode,
         durationMs: Math.round(durationMs * 100) / 100,
         userId: res.locals.principal?.id,

@@ -10,7 +10,8 @@ const PROBE_PATHS = new Set(['/startup', '/live', '/ready', '/health', '/metrics
 export function httpsRedirect(): RequestHandler {
   return (req, res, next) => {
     if (req.secure || PROBE_PATHS.has(req.path)) return next();
-    const host = req.get('host');
+    // req.host honours X-Forwarded-Host only when the proxy is trusted (TRUST_PROXY).
+    const host = req.host;
     if (!host) return next(new HttpProblem('validation-error', 'missing Host header'));
     res.redirect(308, `https://${host}${req.originalUrl}`);
   };

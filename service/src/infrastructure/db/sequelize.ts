@@ -7,9 +7,10 @@ import type { Logger } from '../../domain/shared/ports.js';
 
 export function createSequelize(db: Config['db'], log: Logger): Sequelize {
   const options: Options = {
-    // SQL text only reaches the log at debug level (DEBUG=db); values are bound, never inlined.
-    logging: log.isDebugEnabled() ? (sql: string, ms?: number) => log.debug('sql', { sql, durationMs: ms }) : false,
-    benchmark: true,
+    // SQL text only reaches the log at debug level (DEBUG=db). It is logged before execution
+    // (benchmark off) because driver callbacks (sqlite3's native ones) lose the request context.
+    logging: log.isDebugEnabled() ? (sql: string) => log.debug('sql', { sql }) : false,
+    benchmark: false,
     pool: { min: db.pool.min, max: db.pool.max, acquire: db.pool.acquireMs, idle: db.pool.idleMs },
     define: { underscored: true },
   };
