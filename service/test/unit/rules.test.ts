@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { RulesEngine, builtInRules, loadRules, passwordFacts } from '../../src/domain/rules/rules.js';
-import { RuleViolationError } from '../../src/domain/shared/errors.js';
+import { type RuleViolationError } from '../../src/domain/shared/errors.js';
 
 const options = { passwordMinLength: 12, emailDomainAllowlist: ['example.com'] };
 const engine = new RulesEngine(builtInRules(options));
