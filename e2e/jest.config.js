@@ -6,10 +6,11 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }] },
-  // Real clusters converge in seconds, not milliseconds; each test still waits with its own deadline.
-  testTimeout: 180_000,
 };
 
 export default {
+  // Real clusters converge in seconds, not milliseconds; each test still waits with its own deadline.
+  // (A global option: jest ignores testTimeout inside a project.)
+  testTimeout: 180_000,
   projects: [{ ...shared, displayName: 'smoke', testMatch: ['<rootDir>/smoke/**/*.test.ts'] }],
 };

@@ -58,14 +58,13 @@ run_logged() {
   fi
 }
 
-GO_BUILD_FLAGS=(-trimpath -ldflags=-s\ -w)
 export CGO_ENABLED=0
 
-# go_install TOOL PKG@VERSION BINARY: modules that build with a plain `go install`.
+# go_install TOOL PKG@VERSION BINARY [LDFLAGS]: modules that build with a plain `go install`.
 go_install() {
-  local tool="$1" pkg="$2" binary="$3" dir; dir="$(tool_dir "$tool")"
+  local tool="$1" pkg="$2" binary="$3" ldflags="-s -w ${4:-}" dir; dir="$(tool_dir "$tool")"
   rm -rf "$dir.partial"; mkdir -p "$dir.partial"
-  GOBIN="$dir.partial" run_logged "$LOG_DIR/$tool.log" go install "${GO_BUILD_FLAGS[@]}" "$pkg"
+  GOBIN="$dir.partial" run_logged "$LOG_DIR/$tool.log" go install -trimpath -ldflags="$ldflags" "$pkg"
   local built; built="$(basename "${pkg%@*}")"
   [[ "$built" == "$binary" ]] || mv "$dir.partial/$built" "$dir.partial/$binary"
 }
@@ -100,11 +99,31 @@ kubernetes_wrapper() {
   echo "$dir"
 }
 
-# wrapper_build TOOL WRAPPER_DIR PKG BINARY: go build of a main package required by a wrapper module.
+# wrapper_build TOOL WRAPPER_DIR PKG BINARY [LDFLAGS]: go build of a main package required by a
+# wrapper module.
 wrapper_build() {
-  local tool="$1" wrapper="$2" pkg="$3" binary="$4" dir; dir="$(tool_dir "$tool")"
+  local tool="$1" wrapper="$2" pkg="$3" binary="$4" ldflags="-s -w ${5:-}" dir; dir="$(tool_dir "$tool")"
   rm -rf "$dir.partial"; mkdir -p "$dir.partial"
-  (cd "$wrapper" && run_logged "$LOG_DIR/$tool.log" go build "${GO_BUILD_FLAGS[@]}" -o "$dir.partial/$binary" "$pkg")
+  (cd "$wrapper" && run_logged "$LOG_DIR/$tool.log" go build -trimpath -ldflags="$ldflags" -o "$dir.partial/$binary" "$pkg")
+}
+
+# kubernetes_ldflags: the version stamps upstream's hack/lib/version.sh sets. Without them the
+# binaries report v0.0.0-master, and Helm's kubeVersion checks against /version would fail.
+kubernetes_ldflags() {
+  local v="${KUBERNETES_VERSION#v}" flags="" key val
+  local -A stamps=([gitVersion]="$KUBERNETES_VERSION" [gitMajor]="${v%%.*}" [gitMinor]="$(cut -d. -f2 <<<"$v")"
+    [gitTreeState]=clean [buildDate]="$(kubernetes_release_time)")
+  for key in "${!stamps[@]}"; do
+    val="${stamps[$key]}"
+    flags+=" -X k8s.io/component-base/version.$key=$val -X k8s.io/client-go/pkg/version.$key=$val"
+  done
+  echo "$flags"
+}
+
+# kubernetes_release_time: the module's publication time from the proxy, so rebuilds are identical.
+kubernetes_release_time() {
+  go list -m -json "k8s.io/kubernetes@$KUBERNETES_VERSION" 2>/dev/null \
+    | sed -n 's/^[[:space:]]*"Time": "\([^"]*\)".*/\1/p' | head -1
 }
 
 # etcd_wrapper: etcd's server module also carries replace directives, so `go install pkg@v` refuses it.
@@ -135,13 +154,16 @@ build_tool() {
       # A command added to the list after the wrapper was generated is added to it here.
       grep -q "k8s.io/kubernetes/cmd/$1\$" "$wrapper/go.mod" \
         || (cd "$wrapper" && run_logged "$LOG_DIR/kubernetes-get.log" go get -tool "k8s.io/kubernetes/cmd/$1@$KUBERNETES_VERSION")
-      wrapper_build "$1" "$wrapper" "k8s.io/kubernetes/cmd/$1" "$1" ;;
+      wrapper_build "$1" "$wrapper" "k8s.io/kubernetes/cmd/$1" "$1" "$(kubernetes_ldflags)" ;;
     etcd)
       wrapper="$(etcd_wrapper)"
       wrapper_build etcd "$wrapper" go.etcd.io/etcd/server/v3 etcd ;;
     kwok) go_install kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
-    helm3) go_install helm3 "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION" helm ;;
-    helm4) go_install helm4 "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION" helm ;;
+    # Helm's Makefile stamps the full version; unstamped it says only v3.22 / v4.3.
+    helm3) go_install helm3 "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION" helm \
+      "-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
+    helm4) go_install helm4 "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION" helm \
+      "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
     kubeconform) go_install kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" kubeconform ;;
     kind) go_install kind "sigs.k8s.io/kind@$KIND_VERSION" kind ;;
   esac

@@ -21,6 +21,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!isLocalCluster()) return;
+  // Whatever happened in the test, leave etcd and the apiserver running for the next suite.
+  await startComponents('etcd', 'kube-apiserver');
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
 });
 

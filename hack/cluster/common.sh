@@ -47,7 +47,7 @@ pid_of() {
   local file="$PID_DIR/$1.pid" pid exe
   [[ -f "$file" ]] || return 1
   pid="$(<"$file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
   [[ "$(basename "${exe% (deleted)}")" == "$1" ]] || return 1
   echo "$pid"
@@ -65,18 +65,30 @@ start_process() {
   log "started $name (pid $!, log $LOG_DIR/$name.log)"
 }
 
-# stop_process COMPONENT: TERM, then KILL after 15 s; only the recorded pid is touched.
+# alive PID: running, and not a zombie. The detached processes are reparented to whatever reaps
+# orphans here, which may be slow to do it, so an exited process can linger as a zombie.
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ "$(awk '{print $1}' <<<"${stat##*)}")" != Z ]]
+}
+
+# stop_process COMPONENT: TERM, then KILL after STOP_GRACE_SECONDS; only the recorded pid is touched.
+# kube-apiserver 1.36 logs its whole graceful shutdown within a second of SIGTERM and then often
+# lingers without doing anything visible, so waiting longer only slows restarts down.
 stop_process() {
   local name="$1" pid
   if ! pid="$(pid_of "$name")"; then
     rm -f "$PID_DIR/$name.pid"; return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 15))
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( SECONDS >= deadline )); then
-      warn "$name (pid $pid) ignored SIGTERM for 15s; sending SIGKILL"
+  local grace="${STOP_GRACE_SECONDS:-5}" killed=0
+  local deadline=$((SECONDS + grace))
+  while alive "$pid"; do
+    if (( SECONDS >= deadline && ! killed )); then
+      log "$name (pid $pid) still there ${grace}s after SIGTERM; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
+      killed=1
     fi
     sleep 0.2
   done

@@ -160,6 +160,9 @@ metadata:
 status:
   allocatable: {cpu: \"16\", memory: 64Gi, pods: \"110\"}
   capacity: {cpu: \"16\", memory: 64Gi, pods: \"110\"}
+  addresses:
+  - {type: InternalIP, address: 10.250.0.$((i + 10))}
+  - {type: Hostname, address: kwok-node-$i}
 "
   done
   kc apply -f - <<<"$manifest" >/dev/null
@@ -195,6 +198,11 @@ for u in kube-controller-manager kube-scheduler kwok; do write_kubeconfig "$CLUS
 
 for c in "${to_start[@]}"; do
   start_component "$c"
+done
+# A component that exits at once (bad flag, port race) is reported with the end of its log.
+sleep 1
+for c in "${to_start[@]}"; do
+  pid_of "$c" >/dev/null || { tail -n 5 "$LOG_DIR/$c.log" >&2; die "$c exited right after starting (log: $LOG_DIR/$c.log)"; }
 done
 
 if [[ " ${wanted[*]} " == *" kube-apiserver "* ]] || pid_of kube-apiserver >/dev/null; then
