@@ -9,10 +9,21 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], testTimeout: 30_000 },
+    // Generous timeouts: the machine is shared, and a loaded one must not fail a correct test.
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
     // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
-    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      testTimeout: 90_000,
+    },
   ],
   // Entry points only parse arguments and call into src; the tests start them as processes.
   collectCoverageFrom: ['src/**/*.ts', '!src/main.ts', '!src/cli/**'],

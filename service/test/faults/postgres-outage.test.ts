@@ -65,7 +65,10 @@ describe('PostgreSQL outage while serving', () => {
     const ready = await timed(() => fetch(`${base}/ready`));
     expect(ready.value.status).toBe(503);
     expect(ready.ms).toBeLessThan(3000);
-    expect(await ready.value.json()).toMatchObject({ status: 'down', checks: { database: { status: 'down' } } });
+    expect(await ready.value.json()).toMatchObject({
+      status: 'down',
+      checks: { database: { status: 'down' } },
+    });
 
     for (let i = 0; i < 3; i++) {
       const api = await timed(me);
@@ -74,7 +77,10 @@ describe('PostgreSQL outage while serving', () => {
       expect(api.value.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(api.value.headers.get('retry-after')).toBe('5');
       const body = (await api.value.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ status: 503, type: 'https://platform.sqlize.dev/problems/service-unavailable' });
+      expect(body).toMatchObject({
+        status: 503,
+        type: 'https://platform.sqlize.dev/problems/service-unavailable',
+      });
       expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|SELECT|127\.0\.0\.1/);
     }
     expect((await fetch(`${base}/live`)).status).toBe(200);

@@ -54,7 +54,11 @@ describe('graceful shutdown under load', () => {
     process.stdout.write(
       `sigterm under load: ${result.requests.total} requests (${result['2xx']} 2xx), ${result.errors} errors, ${result.timeouts} timeouts, exit ${exit.code} after ${exitedAfterMs} ms\n`,
     );
-    expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx }).toEqual({ errors: 0, timeouts: 0, non2xx: 0 });
+    expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx }).toEqual({
+      errors: 0,
+      timeouts: 0,
+      non2xx: 0,
+    });
     expect(result['2xx']).toBeGreaterThan(100);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(DELAY_MS + TIMEOUT_MS);

@@ -9,7 +9,8 @@ export const SERVICE_DIR = path.resolve(fileURLToPath(new URL('../..', import.me
 
 export function distEntry(rel: string): string {
   const file = path.join(SERVICE_DIR, 'dist', rel);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`make build\` first (make test-integration does)`);
+  if (!fs.existsSync(file))
+    throw new Error(`${file} is missing: run \`make build\` first (make test-integration does)`);
   return file;
 }
 
@@ -22,7 +23,10 @@ export interface Run {
 
 export function runNode(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
