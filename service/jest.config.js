@@ -8,9 +8,10 @@ const common = {
 };
 
 export default {
+  // Generous: the machine is shared, and a loaded one must not fail a correct test.
+  testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], testTimeout: 30_000 },
-    // Generous timeouts: the machine is shared, and a loaded one must not fail a correct test.
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

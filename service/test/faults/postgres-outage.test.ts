@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgDatabase, pgAdminUrl } from '../support/harness.js';
-import { SERVICE_DIR, startServer, type Server } from '../support/processes.js';
+import { FAULT_ENV, SERVICE_DIR, loginAdmin, startServer, type Server } from '../support/processes.js';
 
 function pgctl(command: 'stop' | 'start'): void {
   execFileSync(path.join(SERVICE_DIR, '..', 'hack', 'postgres.sh'), [command], {
@@ -29,22 +29,14 @@ describe('PostgreSQL outage while serving', () => {
     db = await createPgDatabase();
     server = await startServer({
       DATABASE_URL: db.url,
-      JWT_SECRET: 'fault-test-secret-0123456789-abcdefghijkl',
-      ADMIN_EMAIL: 'admin@example.test',
-      ADMIN_PASSWORD: 'Root-Passw0rd!x',
-      BCRYPT_COST: '4',
-      LOG_LEVEL: 'warn',
+      ...FAULT_ENV,
       SHUTDOWN_DELAY_MS: '0',
       HEALTH_CHECK_TIMEOUT_MS: '1000',
       DB_CONNECT_TIMEOUT_MS: '1000',
       DB_POOL_ACQUIRE_MS: '2000',
     });
     base = `http://127.0.0.1:${server.port}`;
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.test', password: 'Root-Passw0rd!x' }),
-    });
+    const login = await loginAdmin(base);
     token = ((await login.json()) as { accessToken: string }).accessToken;
   }, 60_000);
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import autocannon from 'autocannon';
-import { startServer } from '../support/processes.js';
+import { FAULT_ENV, loginAdmin, startServer } from '../support/processes.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esp-sigterm-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -17,20 +17,12 @@ describe('graceful shutdown under load', () => {
   it('serves every request during the drain and exits 0 in time', async () => {
     const server = await startServer({
       STATE_DIR: dir,
-      JWT_SECRET: 'fault-test-secret-0123456789-abcdefghijkl',
-      ADMIN_EMAIL: 'admin@example.test',
-      ADMIN_PASSWORD: 'Root-Passw0rd!x',
-      BCRYPT_COST: '4',
-      LOG_LEVEL: 'warn',
+      ...FAULT_ENV,
       SHUTDOWN_DELAY_MS: String(DELAY_MS),
       SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
     });
     const base = `http://127.0.0.1:${server.port}`;
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.test', password: 'Root-Passw0rd!x' }),
-    });
+    const login = await loginAdmin(base);
     const { accessToken } = (await login.json()) as { accessToken: string };
 
     // The load stops 1.5 s into the drain, as a load balancer stops sending once the endpoint is
@@ -69,20 +61,13 @@ describe('graceful shutdown under load', () => {
   it('finishes a request that is in flight when the listener closes', async () => {
     const server = await startServer({
       STATE_DIR: dir,
-      JWT_SECRET: 'fault-test-secret-0123456789-abcdefghijkl',
-      ADMIN_EMAIL: 'admin@example.test',
-      ADMIN_PASSWORD: 'Root-Passw0rd!x',
+      ...FAULT_ENV,
       BCRYPT_COST: '12',
-      LOG_LEVEL: 'warn',
       SHUTDOWN_DELAY_MS: '0',
       SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
     });
     // A login at bcrypt cost 12 takes a few hundred milliseconds: long enough to be in flight.
-    const inFlight = fetch(`http://127.0.0.1:${server.port}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.test', password: 'Root-Passw0rd!x' }),
-    });
+    const inFlight = loginAdmin(`http://127.0.0.1:${server.port}`);
     await new Promise((r) => setTimeout(r, 30));
     server.child.kill('SIGTERM');
     const res = await inFlight;

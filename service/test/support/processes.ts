@@ -90,3 +90,20 @@ export async function startServer(env: Record<string, string>, timeoutMs = 30_00
   }
   return { child, port, output: () => out, exited };
 }
+
+// The environment of the fault tests' servers, and a login against one of them.
+export const FAULT_ENV = {
+  JWT_SECRET: 'fault-test-secret-0123456789-abcdefghijkl',
+  ADMIN_EMAIL: 'admin@example.test',
+  ADMIN_PASSWORD: 'Root-Passw0rd!x',
+  BCRYPT_COST: '4',
+  LOG_LEVEL: 'warn',
+};
+
+export async function loginAdmin(base: string): Promise<Response> {
+  return fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: FAULT_ENV.ADMIN_EMAIL, password: FAULT_ENV.ADMIN_PASSWORD }),
+  });
+}

@@ -10,24 +10,20 @@ export abstract class DomainError extends Error {
   }
 }
 
-export class NotFoundError extends DomainError {
-  readonly kind = 'not-found';
+// A DomainError subclass with a fixed kind, so each plain error below is one line.
+function ofKind<K extends string>(kind: K) {
+  return class extends DomainError {
+    readonly kind: K = kind;
+  };
 }
-export class ConflictError extends DomainError {
-  readonly kind = 'conflict';
-}
-export class UnauthorizedError extends DomainError {
-  readonly kind = 'unauthorized';
-}
-export class ForbiddenError extends DomainError {
-  readonly kind = 'forbidden';
-}
-export class PreconditionFailedError extends DomainError {
-  readonly kind = 'precondition-failed';
-}
-export class PreconditionRequiredError extends DomainError {
-  readonly kind = 'precondition-required';
-}
+
+export class NotFoundError extends ofKind('not-found') {}
+export class ConflictError extends ofKind('conflict') {}
+export class UnauthorizedError extends ofKind('unauthorized') {}
+export class ForbiddenError extends ofKind('forbidden') {}
+export class PreconditionFailedError extends ofKind('precondition-failed') {}
+export class PreconditionRequiredError extends ofKind('precondition-required') {}
+export class ServiceUnavailableError extends ofKind('service-unavailable') {}
 
 export class RuleViolationError extends DomainError {
   readonly kind = 'rule-violation';
@@ -47,8 +43,4 @@ export class TooManyRequestsError extends DomainError {
   ) {
     super(message);
   }
-}
-
-export class ServiceUnavailableError extends DomainError {
-  readonly kind = 'service-unavailable';
 }
