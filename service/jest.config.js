@@ -16,14 +16,12 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 60_000,
     },
     // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
     {
       ...common,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
-      testTimeout: 90_000,
     },
   ],
   // Entry points only parse arguments and call into src; the tests start them as processes.
