@@ -14,4 +14,4 @@ kubectl apply -f "$REPO_ROOT/manifests/crd/platform.sqlize.dev_expressapps.yaml"
 kubectl wait --for=condition=Established --timeout=60s crd/expressapps.platform.sqlize.dev >/dev/null
 kubectl create namespace expressapp-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 log "running the operator benchmark (idle phase: ${BENCH_IDLE_SECONDS:-600}s)"
-exec node --disable-warning=ExperimentalWarning "$REPO_ROOT/hack/bench/operator-bench.ts"
+exec node --disable-warning=ExperimentalWarning "$REPO_ROOT/hack/operator-bench/bench.ts"

@@ -1,6 +1,6 @@
 # Operator (issue 5): the ExpressApp CRD generated from operator/src/api, the controller, its tests and
 # benchmark. Cluster tiers use the local control plane (make cluster-up) or any KUBECONFIG.
-OPERATOR_KUBECONFIG ?= $(or $(KUBECONFIG),$(CURDIR)/.local/cluster/kubeconfig)
+OPERATOR_KUBECONFIG ?= $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 OPERATOR_JEST := node --experimental-vm-modules $(CURDIR)/node_modules/jest/bin/jest.js
 
 .PHONY: manifests verify-manifests run-operator test-operator-unit test-operator bench-operator
@@ -20,10 +20,10 @@ run-operator: operator-build ## run the operator as a local process against the 
 test-operator-unit: deps ## operator unit tests: work queue, backoff, informer traps, CRD, desired state (no cluster)
 	@cd operator && $(OPERATOR_JEST) --runInBand test/unit
 
-test-operator: operator-build ## operator against the local control plane: the five behaviours, failover, restarts
-	@hack/operator-test.sh
+test-operator: operator-build tools ## operator against the local control plane (started and stopped here unless running): behaviours, failover, restarts
+	@hack/cluster/with-cluster.sh hack/operator-test.sh
 
-bench-operator: operator-build ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS
-	@hack/operator-bench.sh
+bench-operator: operator-build tools ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS
+	@hack/cluster/with-cluster.sh hack/operator-bench.sh
 
 TEST_TIERS += test-operator-unit test-operator

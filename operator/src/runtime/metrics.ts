@@ -67,6 +67,12 @@ export class OperatorMetrics {
 
   queueMetrics(controller: string): QueueMetrics {
     const labels = { name: controller, controller };
+    // Series exist from the start at 0, as controller-runtime does, so rate() and alerts see them.
+    this.queueAdds.inc(labels, 0);
+    this.queueRetries.inc(labels, 0);
+    this.queueDepth.set(labels, 0);
+    this.reconcileErrors.inc({ controller }, 0);
+    for (const result of ['success', 'error']) this.reconcileTotal.inc({ controller, result }, 0);
     return {
       depth: (n) => this.queueDepth.set(labels, n),
       added: () => this.queueAdds.inc(labels),

@@ -244,6 +244,23 @@ describe('5. level-triggered and idempotent', () => {
     expect(await op.objectWrites()).toBe(writes);
   }, 30_000);
 
+  it('serves /healthz, /readyz and controller-runtime metrics', async () => {
+    const probe = async (path: string) => (await fetch(`http://127.0.0.1:${op.healthPort}${path}`)).status;
+    expect([await probe('/healthz'), await probe('/readyz')]).toEqual([200, 200]);
+    const text = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
+    for (const name of [
+      'controller_runtime_reconcile_total{controller="expressapp",result="success"}',
+      'controller_runtime_reconcile_time_seconds_bucket',
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'workqueue_retries_total',
+      'leader_election_master_status',
+      'process_resident_memory_bytes',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+
   it('takes its field back after a conflicting write by another field manager', async () => {
     kubectl(['scale', '-n', ns, 'deployment/orders', '--replicas=1']);
     kubectl(['set', 'env', '-n', ns, 'deployment/orders', '-c', 'app', 'REDIS_HOST=hijacked']);

@@ -178,7 +178,8 @@ async function main() {
     );
     kubectl(
       ['apply', '-n', ns, '-f', '-'],
-      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: names.map((n) => appObj(n, 2)) }),
+      // One replica each: the local cluster's three kwok nodes hold 110 pods apiece.
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: names.map((n) => appObj(n, 1)) }),
     );
     let ready = 0;
     for (;;) {
