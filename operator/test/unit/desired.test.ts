@@ -10,6 +10,7 @@ import {
 } from '../../src/controllers/expressapp/desired.js';
 import { deploymentDrift, ownership, type DeploymentLike } from '../../src/controllers/expressapp/live.js';
 import { computeStatus, sameStatus } from '../../src/controllers/expressapp/status.js';
+import { slimDeployment, summarizeSecret } from '../../src/controllers/expressapp/controller.js';
 
 const spec = (raw: unknown) => {
   const r = parseSpec(raw);
@@ -243,5 +244,43 @@ describe('status', () => {
       new Date('2026-01-02T00:00:00Z'),
     );
     expect(sameStatus(first, changed)).toBe(false);
+  });
+});
+
+describe('cache transforms', () => {
+  it('keeps only the operator managedFields entry and drops last-applied from cached Deployments', () => {
+    const slim = slimDeployment({
+      metadata: {
+        name: 'orders',
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{...}',
+          'platform.sqlize.dev/chart-replicas': '2',
+        },
+        managedFields: [
+          { manager: 'helm', operation: 'Apply', fieldsV1: {} },
+          {
+            manager: 'expressapp-operator',
+            operation: 'Apply',
+            fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+          },
+        ],
+      },
+      spec: { replicas: 3 },
+    });
+    expect(slim.metadata.annotations).toEqual({ 'platform.sqlize.dev/chart-replicas': '2' });
+    expect(slim.metadata.managedFields?.map((m) => m.manager)).toEqual(['expressapp-operator']);
+    expect(ownership(slim).replicas).toBe(true);
+  });
+
+  it('caches a hash per Secret key, never the value', () => {
+    const s = summarizeSecret({
+      metadata: { name: 'auth', namespace: 'shop' },
+      data: { password: 'c2VjcmV0' },
+    });
+    expect(JSON.stringify(s)).not.toContain('c2VjcmV0');
+    expect(Object.keys(s.valueHashes)).toEqual(['password']);
+    expect(
+      summarizeSecret({ metadata: { name: 'auth' }, data: { password: 'b3RoZXI=' } }).valueHashes.password,
+    ).not.toBe(s.valueHashes.password);
   });
 });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ExpressApp } from '../../api/v1alpha1/types.js';
 import { GROUP, KIND, PLURAL, VERSION } from '../../api/v1alpha1/types.js';
 import { Informer, objectKey, type RestartReason } from '../../runtime/informer.js';
-import type { KubeClient, KubeObject } from '../../runtime/kube.js';
+import { FIELD_MANAGER, type KubeClient, type KubeObject } from '../../runtime/kube.js';
 import type { WorkQueue } from '../../runtime/workqueue.js';
 import { OWNED_SELECTOR, targetName } from './desired.js';
 import type { DeploymentLike } from './live.js';
@@ -37,6 +37,27 @@ export function summarizeSecret(o: KubeObject): SecretSummary {
   };
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Deployments are cached without what the reconcile never reads: other managers' managedFields and
+ * kubectl's last-applied copy, often larger than the rest of the object.
+ */
+export function slimDeployment(o: KubeObject): DeploymentLike {
+  const { managedFields, annotations, ...meta } = o.metadata;
+  const kept = annotations
+    ? Object.fromEntries(Object.entries(annotations).filter(([k]) => k !== LAST_APPLIED))
+    : undefined;
+  return {
+    ...o,
+    metadata: {
+      ...meta,
+      ...(kept ? { annotations: kept } : {}),
+      managedFields: (managedFields ?? []).filter((m) => m.manager === FIELD_MANAGER),
+    },
+  } as DeploymentLike;
+}
+
 export function makeCaches(client: KubeClient, o: CacheOptions): Caches {
   const mk = <T extends KubeObject>(
     name: string,
@@ -54,7 +75,9 @@ export function makeCaches(client: KubeClient, o: CacheOptions): Caches {
     });
   return {
     apps: mk<ExpressApp & KubeObject>('expressapps', collection(GROUP, VERSION, PLURAL, o.namespace)),
-    deployments: mk<DeploymentLike>('deployments', collection('apps', 'v1', 'deployments', o.namespace)),
+    deployments: mk<DeploymentLike>('deployments', collection('apps', 'v1', 'deployments', o.namespace), {
+      transform: slimDeployment,
+    }),
     secrets: mk<SecretSummary>('secrets', collection('', 'v1', 'secrets', o.namespace), {
       transform: summarizeSecret,
     }),
