@@ -197,7 +197,7 @@ async function main() {
       `${ready - 1} of ${APPS} ExpressApps Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (Deployments created in the same run; pods simulated by kwok)`,
     );
     console.log(
-      `  resident memory: expressapp-operator ${mib(sumMetric(m, 'process_resident_memory_bytes'))}; peer kube-controller-manager ${mib(rssOfPidFile('kube-controller-manager'))}`,
+      `  resident memory: expressapp-operator ${mib(sumMetric(m, 'process_resident_memory_bytes'))} (V8 heap used ${mib(sumMetric(m, 'nodejs_heap_size_used_bytes'))}, NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''}); peer kube-controller-manager ${mib(rssOfPidFile('kube-controller-manager'))}`,
     );
 
     // --- 3. idle resyncs
@@ -213,7 +213,9 @@ async function main() {
     console.log(
       `  writes by the operator (all but Leases/Events): ${objectWrites(after) - w0}; apiserver-counted PATCH/PUT/POST on ExpressApps (any client): ${apiserverWritesToExpressApps() - a0}`,
     );
-    console.log(`  resident memory after idle: ${mib(sumMetric(after, 'process_resident_memory_bytes'))}`);
+    console.log(
+      `  resident memory after idle: ${mib(sumMetric(after, 'process_resident_memory_bytes'))} (V8 heap used ${mib(sumMetric(after, 'nodejs_heap_size_used_bytes'))})`,
+    );
   } finally {
     // The namespace goes first, while the operator still runs to drop the finalizers.
     kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=180s']);
