@@ -90,6 +90,7 @@ export const FIELD_MANAGER = 'expressapp-operator';
 export class KubeClient {
   private readonly http = new IsomorphicFetchHttpLibrary();
   private dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  private auth: { headers: Record<string, string>; at: number } | undefined;
 
   constructor(
     readonly config: KubeConfig,
@@ -111,13 +112,7 @@ export class KubeClient {
       ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(opts.body));
     }
-    await this.config.applySecurityAuthentication(ctx);
-    // client-node 2.0.1 builds a new undici Agent for every request, so no connection is ever
-    // reused (a TLS handshake per call, and agents piling up until GC). The first one is kept and
-    // shared; the client certificate and CA come from the kubeconfig and do not change while running.
-    const fresh = ctx.getDispatcher();
-    if (this.dispatcher === undefined) this.dispatcher = fresh;
-    else if (fresh !== undefined) ctx.setDispatcher(this.dispatcher);
+    await this.authenticate(ctx);
     if (method !== 'GET') this.onWrite(method, path);
     const res = await this.http.send(ctx).toPromise();
     const text = await res.body.text();
@@ -134,6 +129,23 @@ export class KubeClient {
       throw new ApiError(res.httpStatusCode, reason, `${method} ${path}: ${res.httpStatusCode} ${message}`);
     }
     return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /**
+   * client-node 2.0.1 builds a new undici Agent (with its own TLS context) on every
+   * applySecurityAuthentication, so no connection is ever reused and native memory churns. Here the
+   * first Agent is kept for good (CA and client certificate come from the kubeconfig) and the auth
+   * headers are refreshed once a minute (a projected ServiceAccount token file rotates).
+   */
+  private async authenticate(ctx: RequestContext): Promise<void> {
+    if (!this.auth || Date.now() - this.auth.at > 60_000) {
+      const probe = new RequestContext(ctx.getUrl(), 'GET' as HttpMethod);
+      await this.config.applySecurityAuthentication(probe);
+      this.dispatcher ??= probe.getDispatcher();
+      this.auth = { headers: probe.getHeaders(), at: Date.now() };
+    }
+    for (const [k, v] of Object.entries(this.auth.headers)) ctx.setHeaderParam(k, v);
+    if (this.dispatcher !== undefined) ctx.setDispatcher(this.dispatcher);
   }
 
   get<T extends KubeObject>(r: ResourceRef): Promise<T> {
