@@ -1,6 +1,6 @@
 // Rate limits on a real Redis: exact counting across processes, insurance while Redis is down.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createRedisConnection, settingsFromUrl } from '../../src/infrastructure/redis/connection.js';
 import { RedisRateLimiterFactory, rateLimitHeaders } from '../../src/infrastructure/redis/rate-limit.js';
 import { REDIS_URL, figure, redisCtl, startWorker, testPrefix, waitFor } from './support.js';

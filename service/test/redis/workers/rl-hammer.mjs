@@ -10,7 +10,7 @@ await new Promise((r) => redis.once('ready', r));
 const limiter = new RedisRateLimiterFactory(redis, PREFIX).create({ keyPrefix: 'hammer', points: Number(POINTS), durationSeconds: 60 });
 // Start together: say ready, then wait for the test's go.
 process.stdout.write('{"ready":true}\n');
-for await (const _ of readline.createInterface({ input: process.stdin })) break;
+await new Promise((resolve) => readline.createInterface({ input: process.stdin }).once('line', resolve));
 let allowed = 0, refused = 0, errors = 0;
 // A few requests in flight per process, like a busy replica.
 await Promise.all(Array.from({ length: 4 }, async () => {
