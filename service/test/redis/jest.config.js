@@ -13,4 +13,6 @@ export default {
   // Suites share one Redis and stop/start it: one at a time.
   maxWorkers: 1,
   testTimeout: 120_000,
+  // Suites start child processes and reconnecting clients; a leftover handle must not hang make test.
+  forceExit: true,
 };
