@@ -37,6 +37,8 @@ export interface TieredCacheOptions {
   breaker?: Breaker;
   broadcaster?: Broadcaster;
   localMaxEntries?: number;
+  // false: Redis only (the benchmark measures the shared tier this way).
+  localTier?: boolean;
   // The in-process copy lives at most this long, whatever the entry's TTL.
   localTtlMs?: number;
   defaultTtlSeconds?: number;
@@ -114,8 +116,10 @@ export class TieredCache implements Cache {
     const raw = await this.remote('get', (r) => r.get(this.redisKey(key)));
     if (raw) {
       const entry = JSON.parse(raw) as Entry;
-      const ttlMs = await this.remote('pttl', (r) => r.pttl(this.redisKey(key)));
-      this.local.set(key, entry, ttlMs && ttlMs > 0 ? { ttl: Math.min(ttlMs, this.o.localTtlMs ?? 5000) } : {});
+      if (this.o.localTier !== false) {
+        const ttlMs = await this.remote('pttl', (r) => r.pttl(this.redisKey(key)));
+        this.local.set(key, entry, ttlMs && ttlMs > 0 ? { ttl: Math.min(ttlMs, this.o.localTtlMs ?? 5000) } : {});
+      }
       this.stats.remoteHits++;
       return entry;
     }
@@ -124,7 +128,7 @@ export class TieredCache implements Cache {
   }
 
   private async write(key: string, entry: Entry, ttlSeconds: number, tags: string[] = []): Promise<void> {
-    this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
+    if (this.o.localTier !== false) this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
     for (const tag of tags) {
       let set = this.localTags.get(tag);
       if (!set) this.localTags.set(tag, (set = new Set()));
