@@ -9,6 +9,8 @@ import type { AuthService } from '../domain/auth/auth.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
+import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/http/routes.js';
+import type { DistributedRuntime } from '../distributed/runtime.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog, recordMountPath } from './middleware/access-log.js';
@@ -30,6 +32,8 @@ export interface AppDeps {
   users: UsersService;
   sessions: SessionsService;
   version: string;
+  // Issue 3: rate limits, /distributed/*, /api/v1/flags.
+  distributed?: DistributedRuntime;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -53,6 +57,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
+  // Probes above are never rate limited; everything below is, per client address.
+  const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
+  if (limiters) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -76,7 +83,17 @@ export function createApp(deps: AppDeps): Express {
       cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
     }),
   );
-  app.use('/api/v1/users', recordMountPath(), authenticate(deps.auth), userRoutes(deps.users));
+  app.use(
+    '/api/v1/users',
+    recordMountPath(),
+    authenticate(deps.auth),
+    ...(limiters ? [limiters.perUser] : []),
+    userRoutes(deps.users),
+  );
+  if (deps.distributed) {
+    app.use('/api/v1/flags', recordMountPath(), flagsRoutes(deps.distributed));
+    app.use('/distributed', recordMountPath(), distributedRoutes(deps.distributed, deps.auth, loggers.get('distributed')));
+  }
 
   app.use(notFound());
   app.use(errorHandler(loggers.get('http')));

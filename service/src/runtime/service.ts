@@ -18,7 +18,10 @@ export interface ServiceParts {
   lifecycle: Lifecycle;
   log: Logger;
   bootstrapAdmin(): Promise<BootstrapResult | undefined>;
-  // Closed after the database on shutdown (issue 3 adds Redis, the event bus, ...).
+  // Started after migrations and the bootstrap admin, before /startup turns 200 (issue 3: Redis
+  // subscriptions, flags watch, outbox relay).
+  extraStarters?: (() => Promise<void>)[];
+  // Closed before the database on shutdown (issue 3: outbox relay, Redis connections, flags watch).
   extraClosers?: (() => Promise<void>)[];
 }
 
@@ -54,6 +57,7 @@ export class Service {
       log.info('migrations done', { applied });
     }
     const bootstrap = await this.parts.bootstrapAdmin();
+    for (const start of this.parts.extraStarters ?? []) await start();
     lifecycle.started();
     log.info('started', { dialect: config.db.dialect });
     return bootstrap;
@@ -101,7 +105,8 @@ export class Service {
         exitCode = 1;
       }
     }
-    for (const close of [() => this.parts.database.close(), ...(this.parts.extraClosers ?? [])]) {
+    // Extra parts first: issue 3's outbox relay still needs the database while it stops.
+    for (const close of [...(this.parts.extraClosers ?? []), () => this.parts.database.close()]) {
       try {
         await close();
       } catch (err) {

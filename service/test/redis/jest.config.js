@@ -15,4 +15,10 @@ export default {
   testTimeout: 120_000,
   // Suites start child processes and reconnecting clients; a leftover handle must not hang make test.
   forceExit: true,
+  // The adapters this tier exists for; the rest of src is covered by test-unit/test-integration.
+  collectCoverage: true,
+  collectCoverageFrom: ['src/infrastructure/redis/**/*.ts', 'src/infrastructure/resilience/**/*.ts', 'src/distributed/**/*.ts'],
+  coverageDirectory: '<rootDir>/coverage/redis',
+  coverageReporters: ['text-summary', 'json-summary'],
+  coverageThreshold: { global: { lines: 80 } },
 };

@@ -45,6 +45,10 @@ export class RedisBroadcaster implements Broadcaster {
     private readonly subscriber: Redis,
     private readonly log: AdapterLogger = silentLogger,
   ) {
+    // SUBSCRIBE again after every (re)connect, also for channels asked for while Redis was down.
+    subscriber.on('ready', () => {
+      for (const channel of this.handlers.keys()) this.subscriber.subscribe(channel).catch(() => undefined);
+    });
     subscriber.on('message', (channel: string, message: string) => {
       for (const h of this.handlers.get(channel) ?? []) {
         try {
@@ -65,7 +69,8 @@ export class RedisBroadcaster implements Broadcaster {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      await this.subscriber.subscribe(channel);
+      // While Redis is down the 'ready' handler above subscribes later; callers do not wait for it.
+      if (this.subscriber.status === 'ready') await this.subscriber.subscribe(channel);
     }
     set.add(handler);
     return async () => {

@@ -39,19 +39,8 @@ export class RedisRateLimiterFactory implements RateLimiterFactory {
   }
 }
 
-// The HTTP-level limiters; the login limiters live in the core's RateLimiterLoginThrottle and move
-// to Redis simply by being given this factory.
-export interface HttpLimitSettings {
-  perClientPoints: number;
-  perUserPoints: number;
-  windowSeconds: number;
-}
-
-export const globalClientLimiter = (f: RateLimiterFactory, s: HttpLimitSettings) =>
-  f.create({ keyPrefix: 'http_client', points: s.perClientPoints, durationSeconds: s.windowSeconds });
-
-export const perUserLimiter = (f: RateLimiterFactory, s: HttpLimitSettings) =>
-  f.create({ keyPrefix: 'http_user', points: s.perUserPoints, durationSeconds: s.windowSeconds });
+// The HTTP-level limiters are built in distributed/http/routes.ts (httpLimiters); the login
+// limiters live in the core's RateLimiterLoginThrottle and move to Redis by being given this factory.
 
 // IETF draft-ietf-httpapi-ratelimit-headers fields (RateLimit-Limit/Remaining/Reset/Policy) and,
 // when refused, Retry-After. Reset and Retry-After are whole seconds, rounded up.
