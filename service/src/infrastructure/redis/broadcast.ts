@@ -69,8 +69,11 @@ export class RedisBroadcaster implements Broadcaster {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      // While Redis is down the 'ready' handler above subscribes later; callers do not wait for it.
-      if (this.subscriber.status === 'ready') await this.subscriber.subscribe(channel);
+      // A connection that is up or coming up is waited for, so a publish right after this resolves
+      // is received. While Redis is down the 'ready' handler above subscribes later instead.
+      if (['ready', 'connect', 'connecting', 'wait'].includes(this.subscriber.status)) {
+        await this.subscriber.subscribe(channel).catch(() => undefined);
+      }
     }
     set.add(handler);
     return async () => {
