@@ -129,6 +129,15 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
     expect(last!.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(last!.headers.get('ratelimit-limit')).toBe('10');
     expect(last!.headers.get('ratelimit-remaining')).toBe('0');
+
+    const metrics = await s.request('GET', '/distributed/metrics');
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(metrics.text).toMatch(/esp_rate_limit_rejections_total\{limiter="demo"\} [1-9]/);
+    expect(metrics.text).toMatch(/esp_lock_events_total\{event="grants"\} [1-9]/);
+    expect(metrics.text).toMatch(/esp_cache_loads_total [1-9]/);
+    expect(metrics.text).toContain('esp_outbox_pending');
+    const json = await s.request<{ name: string }[]>('GET', '/distributed/metrics/json');
+    expect(json.body.map((m) => m.name)).toContain('esp_events_published_total');
   });
 });
 

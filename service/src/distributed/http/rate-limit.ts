@@ -8,7 +8,11 @@ import type { Logger } from '../../domain/shared/ports.js';
 import { isRateLimited } from '../../infrastructure/rate-limit/rate-limiter.js';
 import { rateLimitHeaders } from '../../infrastructure/redis/rate-limit.js';
 
+// Refusals per limiter name since start, read by the metrics.
+export const rateLimitRefusals = new Map<string, number>();
+
 export interface LimitMiddlewareOptions {
+  name: string;
   limiter: RateLimiterAbstract;
   points: number;
   durationSeconds: number;
@@ -31,6 +35,7 @@ export function rateLimit(o: LimitMiddlewareOptions): RequestHandler {
         o.log.warn('rate limiter failed; request let through', { error: (err as Error).message });
         return next();
       }
+      rateLimitRefusals.set(o.name, (rateLimitRefusals.get(o.name) ?? 0) + 1);
       const headers = rateLimitHeaders(err, limit, true);
       res.set(headers);
       throw new TooManyRequestsError('rate limit exceeded; retry after the time in Retry-After', Number(headers['Retry-After']));

@@ -10,6 +10,7 @@ import { HttpProblem } from '../../http/problem.js';
 import { parse } from '../../http/validation.js';
 import { newEvent } from '../../infrastructure/redis/event-bus.js';
 import { LockBusyError } from '../../infrastructure/redis/lock.js';
+import { distributedMetrics } from '../metrics.js';
 import type { DistributedRuntime } from '../runtime.js';
 import { clientKey, rateLimit } from './rate-limit.js';
 
@@ -49,11 +50,20 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
   const demo = { points: 10, durationSeconds: 60 };
   router.get(
     '/rate-limit/test',
-    rateLimit({ limiter: d.rateLimiters.create({ keyPrefix: 'demo', ...demo }), ...demo, key: clientKey, enabled: () => true, log }),
+    rateLimit({ name: 'demo', limiter: d.rateLimiters.create({ keyPrefix: 'demo', ...demo }), ...demo, key: clientKey, enabled: () => true, log }),
     (req, res) => {
       res.json({ allowed: true, client: clientKey(req), limit: demo, store: d.mode });
     },
   );
+
+  // Scraped like /metrics (no login; keep the path inside the cluster).
+  const metrics = distributedMetrics(d, d.config.metrics.prefix);
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+  router.get('/metrics/json', async (_req, res) => {
+    res.json(await metrics.getMetricsAsJSON());
+  });
 
   const authed: RequestHandler = authenticate(auth);
   router.get('/redis/status', authed, async (_req, res) => {
@@ -138,6 +148,7 @@ export function httpLimiters(d: DistributedRuntime, log: Logger): { perClient: R
   const enabled = () => d.flags.isEnabled('rateLimit');
   return {
     perClient: rateLimit({
+      name: 'client',
       limiter: d.rateLimiters.create({ keyPrefix: 'http_client', points: r.clientPoints, durationSeconds: r.windowSeconds }),
       points: r.clientPoints,
       durationSeconds: r.windowSeconds,
@@ -146,6 +157,7 @@ export function httpLimiters(d: DistributedRuntime, log: Logger): { perClient: R
       log,
     }),
     perUser: rateLimit({
+      name: 'user',
       limiter: d.rateLimiters.create({ keyPrefix: 'http_user', points: r.userPoints, durationSeconds: r.windowSeconds }),
       points: r.userPoints,
       durationSeconds: r.windowSeconds,

@@ -34,8 +34,19 @@ export interface LockContext {
   grant: LockGrant;
 }
 
+export interface LockStats {
+  grants: number;
+  // Attempts that found the lock held (each retry counts).
+  contended: number;
+  // Acquisitions that gave up after every retry.
+  busy: number;
+  // withLock runs whose lease was lost before the work finished.
+  lost: number;
+}
+
 export interface DistributedLock {
   readonly kind: 'redis' | 'in-process';
+  readonly stats: LockStats;
   // null when another holder kept the lock through every retry.
   acquire(resource: string, options?: AcquireOptions): Promise<LockGrant | null>;
   // true when this grant was still the holder and is now released; false deletes nothing.
@@ -77,6 +88,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 // Shared by both implementations: the retry loop and the withLock supervision.
 abstract class LockBase implements DistributedLock {
   abstract readonly kind: 'redis' | 'in-process';
+  readonly stats: LockStats = { grants: 0, contended: 0, busy: 0, lost: 0 };
   protected abstract tryAcquire(resource: string, token: string, ttlMs: number): Promise<number | null>;
   abstract release(grant: Pick<LockGrant, 'resource' | 'token'>): Promise<boolean>;
   protected abstract tryExtend(resource: string, token: string, ttlMs: number): Promise<boolean>;
@@ -90,8 +102,15 @@ abstract class LockBase implements DistributedLock {
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
       const fence = await this.tryAcquire(resource, token, ttlMs);
-      if (fence !== null) return { resource, token, fence, ttlMs, expiresAt: started + ttlMs };
-      if (attempt >= retries) return null;
+      if (fence !== null) {
+        this.stats.grants++;
+        return { resource, token, fence, ttlMs, expiresAt: started + ttlMs };
+      }
+      this.stats.contended++;
+      if (attempt >= retries) {
+        this.stats.busy++;
+        return null;
+      }
       await sleep(delay + Math.random() * jitter, options.signal);
     }
   }
@@ -110,7 +129,10 @@ abstract class LockBase implements DistributedLock {
     let grant = await this.acquire(resource, options);
     if (!grant) throw new LockBusyError(resource);
     const controller = new AbortController();
-    const lost = () => controller.abort(new LockLostError(resource, grant!.fence));
+    const lost = () => {
+      this.stats.lost++;
+      controller.abort(new LockLostError(resource, grant!.fence));
+    };
     const interval = Math.max(10, Math.floor(grant.ttlMs / 3));
     let extending = false;
     const timer = setInterval(() => {
