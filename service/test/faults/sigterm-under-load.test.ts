@@ -51,7 +51,8 @@ describe('graceful shutdown under load', () => {
       timeouts: 0,
       non2xx: 0,
     });
-    expect(result['2xx']).toBeGreaterThan(100);
+    // Proof that the load really ran (the figure itself depends on the machine).
+    expect(result['2xx']).toBeGreaterThan(50);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(DELAY_MS + TIMEOUT_MS);
     expect(exitedAfterMs).toBeGreaterThanOrEqual(DELAY_MS - 250);
