@@ -60,4 +60,34 @@ describe('the service process', () => {
     const jsonLines = out.split('\n').filter((l) => l.startsWith('{'));
     expect(jsonLines.some((l) => l.includes(password as string))).toBe(false);
   }, 60_000);
+
+  it.each([
+    [
+      'an uncaught exception',
+      'setTimeout(() => { throw new Error("boom-exception"); }, 1500)',
+      'uncaught exception; exiting',
+    ],
+    [
+      'an unhandled rejection',
+      'setTimeout(() => { Promise.reject(new Error("boom-rejection")); }, 1500)',
+      'unhandled promise rejection; exiting',
+    ],
+  ])('logs %s and exits 1', async (_what, code, message) => {
+    // The fault is injected by a preloaded module, so the service needs no test hook.
+    const preload = `data:text/javascript,${encodeURIComponent(code)}`;
+    const run = await runNode(
+      distEntry('main.js'),
+      { STATE_DIR: dir, PORT: '0', HOST: '127.0.0.1', BCRYPT_COST: '4', SHUTDOWN_DELAY_MS: '0' },
+      30_000,
+      ['--import', preload],
+    );
+    expect(run.code).toBe(1);
+    const line = run.stdout.split('\n').find((l) => l.includes(message));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line as string)).toMatchObject({
+      level: 'error',
+      category: 'app',
+      error: { message: expect.stringMatching(/^boom-/) },
+    });
+  });
 });
