@@ -43,7 +43,7 @@ describe('the service process', () => {
     expect(fs.existsSync(path.join(dir, 'express-sqlize.sqlite'))).toBe(true);
     expect(fs.statSync(path.join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
 
-    const second = await startServer(env);
+    const second = await startServer({ ...env, SHUTDOWN_DELAY_MS: '60000' });
     try {
       expect(second.output()).not.toContain('bootstrap admin created');
       const login = await fetch(`http://127.0.0.1:${second.port}/api/v1/auth/login`, {
@@ -53,8 +53,11 @@ describe('the service process', () => {
       });
       expect(login.status).toBe(200);
     } finally {
-      second.child.kill('SIGTERM');
+      // Ctrl-C skips the readiness delay (60 s here), so this returns promptly.
+      const stoppedAt = Date.now();
+      second.child.kill('SIGINT');
       expect((await second.exited).code).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     }
     // Only the JSON log lines and the two human lines reach stdout; the password is never in a log line.
     const jsonLines = out.split('\n').filter((l) => l.startsWith('{'));
