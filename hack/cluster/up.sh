@@ -100,8 +100,15 @@ start_component() {
         curl -fsS --max-time 1 "http://127.0.0.1:$ETCD_PORT/health"
       ;;
     kube-apiserver)
+      # The apiserver advertises the default route's address (only published in the kubernetes
+      # Service's endpoints). Without a default route it cannot pick one and refuses to start.
+      local advertise=()
+      if ! awk 'NR > 1 && $2 == "00000000" {found = 1} END {exit !found}' /proc/net/route 2>/dev/null; then
+        warn "no default route: advertising 127.0.0.1 (the kubernetes Service gets no endpoints)"
+        advertise=(--advertise-address=127.0.0.1 --endpoint-reconciler-type=none)
+      fi
       # RBAC on, admission plugins left at the release defaults (no --enable-admission-plugins).
-      start_process kube-apiserver --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+      start_process kube-apiserver --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" "${advertise[@]}" \
         --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
         --tls-cert-file="$PKI_DIR/apiserver.crt" --tls-private-key-file="$PKI_DIR/apiserver.key" \
         --client-ca-file="$PKI_DIR/ca.crt" --authorization-mode=Node,RBAC --allow-privileged=true \
