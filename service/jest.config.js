@@ -8,16 +8,32 @@ const common = {
 };
 
 export default {
+  // Generous: the machine is shared, and a loaded one must not fail a correct test.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
     // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
-    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+    },
   ],
   // Entry points only parse arguments and call into src; the tests start them as processes.
   // The Redis adapters and the breaker only run against a real Redis: make test-redis covers them
   // (service/test/redis/jest.config.js, with its own coverage gate).
-  collectCoverageFrom: ['src/**/*.ts', '!src/main.ts', '!src/cli/**', '!src/infrastructure/redis/**', '!src/infrastructure/resilience/**'],
+  collectCoverageFrom: [
+    'src/**/*.ts',
+    '!src/main.ts',
+    '!src/cli/**',
+    '!src/infrastructure/redis/**',
+    '!src/infrastructure/resilience/**',
+  ],
   coverageReporters: ['text-summary', 'json-summary', 'lcov'],
   coverageThreshold: { global: { lines: 85 } },
 };

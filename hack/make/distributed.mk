@@ -1,6 +1,6 @@
 # Redis-backed primitives of the service (issue 3): locks, rate limits, cache, event bus, flags.
 .PHONY: test-redis
-TEST_TIERS += test-redis
+TEST_TIERS_INTEGRATION += test-redis
 # Ports of this tier's private Redis and PostgreSQL (other tiers and helpers use the defaults).
 REDIS_TEST_PORT ?= 56402
 PG_TEST_PORT ?= 55402

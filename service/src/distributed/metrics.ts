@@ -6,7 +6,12 @@ import { rateLimitRefusals } from './http/rate-limit.js';
 import { DOMAIN_STREAM, type DistributedRuntime } from './runtime.js';
 
 // A counter that follows a monotonic number kept elsewhere.
-function follow(counter: Counter<string>, labels: Record<string, string>, read: () => number, seen: Map<string, number>): void {
+function follow(
+  counter: Counter<string>,
+  labels: Record<string, string>,
+  read: () => number,
+  seen: Map<string, number>,
+): void {
   const key = JSON.stringify(labels);
   const now = read();
   const delta = now - (seen.get(key) ?? 0);
@@ -46,7 +51,8 @@ export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Regi
     labelNames: ['event'],
     registers: [registry],
     collect() {
-      for (const event of ['grants', 'contended', 'busy', 'lost'] as const) follow(this, { event }, () => lock[event], seen);
+      for (const event of ['grants', 'contended', 'busy', 'lost'] as const)
+        follow(this, { event }, () => lock[event], seen);
     },
   });
   new Counter({
@@ -66,7 +72,8 @@ export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Regi
     collect() {
       this.reset();
       for (const b of d.breakers.snapshot()) {
-        for (const state of ['closed', 'open', 'half-open']) this.set({ breaker: b.name, state }, b.state === state ? 1 : 0);
+        for (const state of ['closed', 'open', 'half-open'])
+          this.set({ breaker: b.name, state }, b.state === state ? 1 : 0);
       }
     },
   });
@@ -104,7 +111,10 @@ export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Regi
       if (!redis || redis.status !== 'ready') return;
       const bus = d.bus as { streamKey?(s: string): string; deadLetterKey?(s: string): string };
       if (!bus.streamKey || !bus.deadLetterKey) return;
-      const [main, dead] = await Promise.all([redis.xlen(bus.streamKey(DOMAIN_STREAM)), redis.xlen(bus.deadLetterKey(DOMAIN_STREAM))]);
+      const [main, dead] = await Promise.all([
+        redis.xlen(bus.streamKey(DOMAIN_STREAM)),
+        redis.xlen(bus.deadLetterKey(DOMAIN_STREAM)),
+      ]);
       this.set({ stream: DOMAIN_STREAM }, main);
       this.set({ stream: `${DOMAIN_STREAM}:dead` }, dead);
     },

@@ -5,10 +5,19 @@ import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../config/config.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
-import { MemoryRateLimiterFactory, type RateLimiterFactory } from '../infrastructure/rate-limit/rate-limiter.js';
+import {
+  MemoryRateLimiterFactory,
+  type RateLimiterFactory,
+} from '../infrastructure/rate-limit/rate-limiter.js';
 import { type Broadcaster, LocalBroadcaster, RedisBroadcaster } from '../infrastructure/redis/broadcast.js';
 import { TieredCache } from '../infrastructure/redis/cache.js';
-import { type RedisSettings, closeQuietly, createRedisConnection, guardOfflineQueue, redisConfigured } from '../infrastructure/redis/connection.js';
+import {
+  type RedisSettings,
+  closeQuietly,
+  createRedisConnection,
+  guardOfflineQueue,
+  redisConfigured,
+} from '../infrastructure/redis/connection.js';
 import { type EventBus, InProcessEventBus, RedisStreamBus } from '../infrastructure/redis/event-bus.js';
 import { FileFeatureFlags } from '../infrastructure/redis/flags.js';
 import { type DistributedLock, InProcessLock, RedisLock } from '../infrastructure/redis/lock.js';
@@ -37,7 +46,11 @@ export class DistributedRuntime {
   readonly outbox: Outbox;
   readonly relay: OutboxRelay;
 
-  constructor(readonly config: Config, loggers: LoggerProvider, sequelize: Sequelize) {
+  constructor(
+    readonly config: Config,
+    loggers: LoggerProvider,
+    sequelize: Sequelize,
+  ) {
     const log = loggers.get('redis');
     const prefix = config.redis.keyPrefix;
     const settings: RedisSettings = { ...config.redis };
@@ -58,14 +71,21 @@ export class DistributedRuntime {
         isAvailable: available,
       });
       this.lock = new RedisLock(redis, prefix, this.redisBreaker);
-      this.rateLimiters = new RedisRateLimiterFactory(redis, prefix, { insuranceDivisor: config.distributed.rateLimit.insuranceDivisor });
+      this.rateLimiters = new RedisRateLimiterFactory(redis, prefix, {
+        insuranceDivisor: config.distributed.rateLimit.insuranceDivisor,
+      });
       this.broadcaster = new RedisBroadcaster(redis, this.subscriber, log);
       // Consumers block in XREADGROUP: a connection each, with a command timeout above the block.
-      this.bus = new RedisStreamBus(redis, (role) => {
-        const c = createRedisConnection({ ...settings, commandTimeoutMs: 10_000 }, role, log);
-        this.consumers.push(c);
-        return c;
-      }, prefix, loggers.get('events'));
+      this.bus = new RedisStreamBus(
+        redis,
+        (role) => {
+          const c = createRedisConnection({ ...settings, commandTimeoutMs: 10_000 }, role, log);
+          this.consumers.push(c);
+          return c;
+        },
+        prefix,
+        loggers.get('events'),
+      );
     } else {
       this.lock = new InProcessLock();
       this.rateLimiters = new MemoryRateLimiterFactory();
@@ -83,10 +103,17 @@ export class DistributedRuntime {
       negativeTtlSeconds: c.negativeTtlSeconds,
       log: loggers.get('cache'),
     });
-    this.flags = new FileFeatureFlags({ file: config.featureFlagsFile, defaults: { ...FLAG_DEFAULTS }, log: loggers.get('flags') });
+    this.flags = new FileFeatureFlags({
+      file: config.featureFlagsFile,
+      defaults: { ...FLAG_DEFAULTS },
+      log: loggers.get('flags'),
+    });
     this.outbox = new Outbox(sequelize);
     // Without Redis the events go to the in-process bus the same way.
-    this.relay = new OutboxRelay(sequelize, this.bus, { intervalMs: config.distributed.events.relayIntervalMs, log: loggers.get('events') });
+    this.relay = new OutboxRelay(sequelize, this.bus, {
+      intervalMs: config.distributed.events.relayIntervalMs,
+      log: loggers.get('events'),
+    });
   }
 
   get mode(): 'redis' | 'embedded' {
@@ -107,7 +134,9 @@ export class DistributedRuntime {
     await this.relay.stop();
     await Promise.allSettled([this.cache.stop(), this.flags.stop()]);
     this.breakers.shutdown();
-    await Promise.all([this.redis, this.subscriber, ...this.consumers].filter((c): c is Redis => !!c).map(closeQuietly));
+    await Promise.all(
+      [this.redis, this.subscriber, ...this.consumers].filter((c): c is Redis => !!c).map(closeQuietly),
+    );
   }
 
   status(): Promise<RedisStatus> {

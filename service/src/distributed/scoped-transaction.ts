@@ -4,7 +4,7 @@
 // and only holds a transaction inside inTransactionScope(), so every other managed transaction of
 // the service (the migrator's advisory lock, for one) behaves exactly as without CLS.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Sequelize, Transaction } from 'sequelize';
+import { Sequelize, type Transaction } from 'sequelize';
 
 type Context = Map<string, unknown>;
 const SCOPED = 'esp.scoped';
@@ -37,42 +37,28 @@ export function installScopedTransactions(): void {
   installed = true;
 }
 
-// SQLite has one writer and Sequelize gives each transaction a fresh connection with no busy
-// timeout: two deferred transactions that read then write deadlock (SQLITE_BUSY at once). So on
-// SQLite the scoped transactions of this process run one at a time, BEGIN IMMEDIATE (the write lock
-// first), on connections that wait for other writers like the default one does (tuneSqlite).
+// SQLite (the embedded mode) runs on node:sqlite, which is synchronous: a transaction held open
+// across awaits would make every other write of the process wait on the busy timeout with the event
+// loop blocked. There the work runs without a transaction, one scope at a time per process; a crash
+// between the change and its outbox row can lose that event (PostgreSQL has no such gap).
 const sqliteQueues = new WeakMap<Sequelize, Promise<unknown>>();
-const patched = new WeakSet<Sequelize>();
 
-interface SqliteConnection {
-  configure?(option: 'busyTimeout', ms: number): void;
-}
-
-function waitOnBusy(sequelize: Sequelize): void {
-  if (patched.has(sequelize)) return;
-  patched.add(sequelize);
-  // connectionManager is not in Sequelize's public types; getConnection is its documented role.
-  const cm = (sequelize as unknown as { connectionManager: { getConnection(o?: unknown): Promise<SqliteConnection> } }).connectionManager;
-  const original = cm.getConnection.bind(cm);
-  cm.getConnection = async (o?: unknown) => {
-    const connection = await original(o);
-    connection.configure?.('busyTimeout', 5000);
-    return connection;
-  };
-}
-
-// Runs fn in a managed transaction that every query of fn joins; commits when fn resolves.
-export function inTransactionScope<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
+// Runs fn in a managed transaction that every query of fn joins (PostgreSQL); commits when fn
+// resolves. On SQLite fn gets no transaction (see above).
+export function inTransactionScope<T>(
+  sequelize: Sequelize,
+  fn: (t: Transaction | undefined) => Promise<T>,
+): Promise<T> {
   installScopedTransactions();
-  const sqlite = sequelize.getDialect() === 'sqlite';
-  const run = () =>
-    storage.run(new Map<string, unknown>([[SCOPED, true]]), () =>
-      sequelize.transaction(sqlite ? { type: Transaction.TYPES.IMMEDIATE } : {}, fn),
-    );
-  if (!sqlite) return run();
-  waitOnBusy(sequelize);
+  if (sequelize.getDialect() !== 'sqlite') {
+    return storage.run(new Map<string, unknown>([[SCOPED, true]]), () => sequelize.transaction((t) => fn(t)));
+  }
+  const run = () => fn(undefined);
   const previous = sqliteQueues.get(sequelize) ?? Promise.resolve();
   const result = previous.then(run, run);
-  sqliteQueues.set(sequelize, result.catch(() => undefined));
+  sqliteQueues.set(
+    sequelize,
+    result.catch(() => undefined),
+  );
   return result;
 }

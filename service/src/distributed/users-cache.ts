@@ -66,17 +66,34 @@ export class CachedUsersService extends UsersService {
   override async create(actor: Actor | 'system', input: CreateUserInput): Promise<User> {
     const user = await inTransactionScope(this.sequelize, async (t) => {
       const created = await super.create(actor, input);
-      await this.distributed.outbox.add([{ stream: DOMAIN_STREAM, type: 'user.created', payload: { id: created.id, version: created.version } }], t);
+      await this.distributed.outbox.add(
+        [
+          {
+            stream: DOMAIN_STREAM,
+            type: 'user.created',
+            payload: { id: created.id, version: created.version },
+          },
+        ],
+        t,
+      );
       return created;
     });
     await this.changed(user.id);
     return user;
   }
 
-  override async update(actor: Actor, id: string, expectedVersion: number, input: UpdateUserInput): Promise<User> {
+  override async update(
+    actor: Actor,
+    id: string,
+    expectedVersion: number,
+    input: UpdateUserInput,
+  ): Promise<User> {
     const user = await inTransactionScope(this.sequelize, async (t) => {
       const updated = await super.update(actor, id, expectedVersion, input);
-      await this.distributed.outbox.add([{ stream: DOMAIN_STREAM, type: 'user.updated', payload: { id, version: updated.version } }], t);
+      await this.distributed.outbox.add(
+        [{ stream: DOMAIN_STREAM, type: 'user.updated', payload: { id, version: updated.version } }],
+        t,
+      );
       return updated;
     });
     await this.changed(id);
@@ -86,7 +103,10 @@ export class CachedUsersService extends UsersService {
   override async delete(actor: Actor, id: string, expectedVersion?: number): Promise<void> {
     await inTransactionScope(this.sequelize, async (t) => {
       await super.delete(actor, id, expectedVersion);
-      await this.distributed.outbox.add([{ stream: DOMAIN_STREAM, type: 'user.deleted', payload: { id } }], t);
+      await this.distributed.outbox.add(
+        [{ stream: DOMAIN_STREAM, type: 'user.deleted', payload: { id } }],
+        t,
+      );
     });
     await this.changed(id);
   }

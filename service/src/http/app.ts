@@ -92,7 +92,11 @@ export function createApp(deps: AppDeps): Express {
   );
   if (deps.distributed) {
     app.use('/api/v1/flags', recordMountPath(), flagsRoutes(deps.distributed));
-    app.use('/distributed', recordMountPath(), distributedRoutes(deps.distributed, deps.auth, loggers.get('distributed')));
+    app.use(
+      '/distributed',
+      recordMountPath(),
+      distributedRoutes(deps.distributed, deps.auth, loggers.get('distributed')),
+    );
   }
 
   app.use(notFound());

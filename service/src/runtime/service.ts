@@ -29,7 +29,10 @@ export class Service {
   readonly server: http.Server;
   private shutdownPromise?: Promise<number>;
 
-  constructor(private readonly parts: ServiceParts, private readonly connectDeadlineMs = 60_000) {
+  constructor(
+    private readonly parts: ServiceParts,
+    private readonly connectDeadlineMs = 60_000,
+  ) {
     this.server = http.createServer(parts.app);
     // Longer than typical load-balancer idle timeouts, so the proxy closes idle sockets first.
     this.server.keepAliveTimeout = 65_000;
@@ -71,21 +74,26 @@ export class Service {
         return;
       } catch (err) {
         if (Date.now() > deadline) throw err;
-        this.parts.log.warn('database not reachable yet; retrying', { attempt, error: (err as Error).message });
+        this.parts.log.warn('database not reachable yet; retrying', {
+          attempt,
+          error: (err as Error).message,
+        });
         await sleep(Math.min(5000, 250 * 2 ** attempt));
       }
     }
   }
 
   // Resolves to the exit code: 0 when every in-flight request finished within the deadline.
-  shutdown(reason: string): Promise<number> {
-    this.shutdownPromise ??= this.doShutdown(reason);
+  // skipDelay: nobody routes traffic by our readiness (Ctrl-C in a terminal), so stop at once.
+  shutdown(reason: string, skipDelay = false): Promise<number> {
+    this.shutdownPromise ??= this.doShutdown(reason, skipDelay);
     return this.shutdownPromise;
   }
 
-  private async doShutdown(reason: string): Promise<number> {
+  private async doShutdown(reason: string, skipDelay: boolean): Promise<number> {
     const { config, log, lifecycle } = this.parts;
-    const { delayMs, timeoutMs } = config.shutdown;
+    const { timeoutMs } = config.shutdown;
+    const delayMs = skipDelay ? 0 : config.shutdown.delayMs;
     lifecycle.drain();
     log.info('shutting down: readiness is now false', { reason, delayMs, timeoutMs });
     // Endpoints are removed from load balancers asynchronously; keep serving meanwhile.
@@ -100,7 +108,9 @@ export class Service {
       const finished = await Promise.race([closed.then(() => true), sleep(timeoutMs).then(() => false)]);
       clearInterval(sweeper);
       if (!finished) {
-        log.error('requests still running at the shutdown deadline; closing their connections', { timeoutMs });
+        log.error('requests still running at the shutdown deadline; closing their connections', {
+          timeoutMs,
+        });
         this.server.closeAllConnections();
         exitCode = 1;
       }

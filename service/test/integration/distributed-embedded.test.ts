@@ -6,7 +6,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dialects, startService, type TestService } from '../support/harness.js';
 
-interface UserBody { id: string; name: string; version: number }
+interface UserBody {
+  id: string;
+  name: string;
+  version: number;
+}
 
 const waitFor = async (what: string, check: () => Promise<boolean>) => {
   const deadline = Date.now() + 5000;
@@ -24,24 +28,39 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
   beforeAll(async () => {
     flagsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'esp-flags-')), 'flags.json');
     fs.writeFileSync(flagsFile, JSON.stringify({ cache: true, beta: false }));
-    s = await startService(dialect, { FEATURE_FLAGS_FILE: flagsFile, EMAIL_DOMAIN_ALLOWLIST: 'example.test' });
+    s = await startService(dialect, {
+      FEATURE_FLAGS_FILE: flagsFile,
+      EMAIL_DOMAIN_ALLOWLIST: 'example.test',
+    });
     admin = await s.login();
   });
   afterAll(async () => s.stop());
 
   const create = (email: string) =>
-    s.request<UserBody>('POST', '/api/v1/users', { token: admin, body: { email, name: 'Ann', password: 'Correct-Horse-9' } });
+    s.request<UserBody>('POST', '/api/v1/users', {
+      token: admin,
+      body: { email, name: 'Ann', password: 'Correct-Horse-9' },
+    });
 
   it('serves users through the cache, invalidates on writes, and caches "not found" briefly', async () => {
     const cache = s.composition.distributed.cache;
     const u = await create('cached@example.test');
     const loads = cache.stats.loads;
-    for (let i = 0; i < 3; i++) expect((await s.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token: admin })).body.name).toBe('Ann');
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await s.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token: admin })).body.name,
+      ).toBe('Ann');
     expect(cache.stats.loads - loads).toBe(1);
 
-    const patched = await s.request<UserBody>('PATCH', `/api/v1/users/${u.body.id}`, { token: admin, headers: { 'if-match': '"1"' }, body: { name: 'Bea' } });
+    const patched = await s.request<UserBody>('PATCH', `/api/v1/users/${u.body.id}`, {
+      token: admin,
+      headers: { 'if-match': '"1"' },
+      body: { name: 'Bea' },
+    });
     expect(patched.status).toBe(200);
-    expect((await s.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token: admin })).body.name).toBe('Bea');
+    expect((await s.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token: admin })).body.name).toBe(
+      'Bea',
+    );
 
     const list1 = await s.request<{ total: number }>('GET', '/api/v1/users', { token: admin });
     await create('second@example.test');
@@ -54,16 +73,28 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
     expect((await s.request('GET', `/api/v1/users/${missing}`, { token: admin })).status).toBe(404);
     expect(cache.stats.loads - before).toBe(1);
 
-    expect((await s.request('DELETE', `/api/v1/users/${u.body.id}`, { token: admin, headers: { 'if-match': '"2"' } })).status).toBe(204);
+    expect(
+      (
+        await s.request('DELETE', `/api/v1/users/${u.body.id}`, {
+          token: admin,
+          headers: { 'if-match': '"2"' },
+        })
+      ).status,
+    ).toBe(204);
     expect((await s.request('GET', `/api/v1/users/${u.body.id}`, { token: admin })).status).toBe(404);
   });
 
   it('writes an outbox row in the same transaction as each change, and relays it', async () => {
-    const { OutboxEvent } = s.composition.database.sequelize.models as Record<string, { findAll(o: object): Promise<{ get(k: string): unknown }[]> }>;
+    const { OutboxEvent } = s.composition.database.sequelize.models as Record<
+      string,
+      { findAll(o: object): Promise<{ get(k: string): unknown }[]> }
+    >;
     const u = await create('events@example.test');
     await waitFor('relay', async () => {
       const rows = await OutboxEvent!.findAll({ where: {}, raw: false });
-      return rows.filter((r) => String(r.get('payload')).includes(u.body.id)).every((r) => r.get('publishedAt') !== null);
+      return rows
+        .filter((r) => String(r.get('payload')).includes(u.body.id))
+        .every((r) => r.get('publishedAt') !== null);
     });
     const rows = (await OutboxEvent!.findAll({})).filter((r) => String(r.get('payload')).includes(u.body.id));
     expect(rows.map((r) => r.get('type'))).toEqual(['user.created']);
@@ -75,24 +106,46 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
   });
 
   it('exposes the live flags and follows the file', async () => {
-    const first = await s.request<{ flags: Record<string, boolean>; revision: string }>('GET', '/api/v1/flags');
+    const first = await s.request<{ flags: Record<string, boolean>; revision: string }>(
+      'GET',
+      '/api/v1/flags',
+    );
     expect(first.body.flags).toEqual({ rateLimit: true, cache: true, beta: false });
     fs.writeFileSync(flagsFile, JSON.stringify({ cache: true, beta: true }));
     s.composition.distributed.flags.reload();
-    const second = await s.request<{ flags: Record<string, boolean>; revision: string }>('GET', '/api/v1/flags');
+    const second = await s.request<{ flags: Record<string, boolean>; revision: string }>(
+      'GET',
+      '/api/v1/flags',
+    );
     expect(second.body.flags.beta).toBe(true);
     expect(second.body.revision).not.toBe(first.body.revision);
   });
 
   it('locks: grant with a fencing number, 409 while held, release only with the token; admin only', async () => {
-    const first = await s.request<{ token: string; fence: number }>('POST', '/distributed/lock/report', { token: admin, body: { ttlMs: 5000 } });
+    const first = await s.request<{ token: string; fence: number }>('POST', '/distributed/lock/report', {
+      token: admin,
+      body: { ttlMs: 5000 },
+    });
     expect(first.status).toBe(201);
     const busy = await s.request('POST', '/distributed/lock/report', { token: admin, body: { retries: 0 } });
     expect(busy.status).toBe(409);
-    const wrong = await s.request('DELETE', '/distributed/lock/report', { token: admin, body: { token: 'a'.repeat(32) } });
+    const wrong = await s.request('DELETE', '/distributed/lock/report', {
+      token: admin,
+      body: { token: 'a'.repeat(32) },
+    });
     expect(wrong.status).toBe(409);
-    expect((await s.request('DELETE', '/distributed/lock/report', { token: admin, body: { token: first.body.token } })).status).toBe(204);
-    const again = await s.request<{ fence: number }>('POST', '/distributed/lock/report', { token: admin, body: { retries: 0 } });
+    expect(
+      (
+        await s.request('DELETE', '/distributed/lock/report', {
+          token: admin,
+          body: { token: first.body.token },
+        })
+      ).status,
+    ).toBe(204);
+    const again = await s.request<{ fence: number }>('POST', '/distributed/lock/report', {
+      token: admin,
+      body: { retries: 0 },
+    });
     expect(again.body.fence).toBe(first.body.fence + 1);
 
     await create('plain@example.test');
@@ -102,20 +155,49 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
   });
 
   it('cache endpoints with TTL and size limits', async () => {
-    expect((await s.request('POST', '/distributed/cache/greeting', { token: admin, body: { value: { hi: 1 }, ttlSeconds: 60 } })).status).toBe(201);
-    expect((await s.request('GET', '/distributed/cache/greeting', { token: admin })).body).toEqual({ key: 'greeting', value: { hi: 1 } });
-    const big = await s.request('POST', '/distributed/cache/big', { token: admin, body: { value: 'x'.repeat(70_000) } });
+    expect(
+      (
+        await s.request('POST', '/distributed/cache/greeting', {
+          token: admin,
+          body: { value: { hi: 1 }, ttlSeconds: 60 },
+        })
+      ).status,
+    ).toBe(201);
+    expect((await s.request('GET', '/distributed/cache/greeting', { token: admin })).body).toEqual({
+      key: 'greeting',
+      value: { hi: 1 },
+    });
+    const big = await s.request('POST', '/distributed/cache/big', {
+      token: admin,
+      body: { value: 'x'.repeat(70_000) },
+    });
     expect(big.status).toBe(413);
-    expect((await s.request('POST', '/distributed/cache/t', { token: admin, body: { value: 1, ttlSeconds: 10 ** 9 } })).status).toBe(400);
-    expect((await s.request('POST', '/distributed/cache/bad key', { token: admin, body: { value: 1 } })).status).toBe(400);
+    expect(
+      (
+        await s.request('POST', '/distributed/cache/t', {
+          token: admin,
+          body: { value: 1, ttlSeconds: 10 ** 9 },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await s.request('POST', '/distributed/cache/bad key', { token: admin, body: { value: 1 } })).status,
+    ).toBe(400);
     expect((await s.request('DELETE', '/distributed/cache/greeting', { token: admin })).status).toBe(204);
     expect((await s.request('GET', '/distributed/cache/greeting', { token: admin })).status).toBe(404);
   });
 
   it('events, status and the demo rate limit', async () => {
-    const ev = await s.request<{ id: string }>('POST', '/distributed/events/audit', { token: admin, body: { type: 'audit.note', payload: { a: 1 } } });
+    const ev = await s.request<{ id: string }>('POST', '/distributed/events/audit', {
+      token: admin,
+      body: { type: 'audit.note', payload: { a: 1 } },
+    });
     expect(ev.status).toBe(202);
-    const status = await s.request<{ mode: string; configured: boolean }>('GET', '/distributed/redis/status', { token: admin });
+    const status = await s.request<{ mode: string; configured: boolean }>(
+      'GET',
+      '/distributed/redis/status',
+      { token: admin },
+    );
     expect(status.body).toMatchObject({ mode: 'embedded', configured: false });
 
     const codes: number[] = [];
@@ -156,7 +238,9 @@ describe('HTTP rate limits per client', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     for (let i = 0; i < 3; i++) {
-      const forged = await s.request('GET', '/api/v1/flags', { headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+      const forged = await s.request('GET', '/api/v1/flags', {
+        headers: { 'x-forwarded-for': `203.0.113.${i}` },
+      });
       expect(forged.status).toBe(429);
     }
     expect((await s.request('GET', '/live')).status).toBe(200);

@@ -1,7 +1,13 @@
 // The Redis status probe, and the breaker that makes a dead Redis cost microseconds.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createRedisConnection, guardOfflineQueue, RedisUnavailableError, retryDelay, settingsFromUrl } from '../../src/infrastructure/redis/connection.js';
+import {
+  createRedisConnection,
+  guardOfflineQueue,
+  RedisUnavailableError,
+  retryDelay,
+  settingsFromUrl,
+} from '../../src/infrastructure/redis/connection.js';
 import { RedisLock } from '../../src/infrastructure/redis/lock.js';
 import { parseInfo, probeRedisStatus } from '../../src/infrastructure/redis/status.js';
 import { BreakerOpenError, BreakerRegistry } from '../../src/infrastructure/resilience/breaker.js';
@@ -26,14 +32,21 @@ describe('Redis status and breaker', () => {
     expect(s.usedMemoryBytes).toBeGreaterThan(0);
     expect(s.connectedClients).toBeGreaterThanOrEqual(1);
     expect(await probeRedisStatus(undefined)).toEqual({ configured: false, state: 'embedded' });
-    expect(parseInfo('# Server\r\nredis_version:7.0.15\r\n\r\nx:1')).toEqual({ redis_version: '7.0.15', x: '1' });
+    expect(parseInfo('# Server\r\nredis_version:7.0.15\r\n\r\nx:1')).toEqual({
+      redis_version: '7.0.15',
+      x: '1',
+    });
   });
 
   it('with Redis stopped, locked calls fail in microseconds and the breaker opens; it closes again after', async () => {
     const c = createRedisConnection({ ...settingsFromUrl(REDIS_URL), maxRetryDelayMs: 200 }, 'breaker');
     clients.push(c);
     await waitFor('ready', 5000, () => c.status === 'ready');
-    const breaker = registry.create('redis-test', { isAvailable: () => c.status === 'ready', resetTimeoutMs: 300, volumeThreshold: 3 });
+    const breaker = registry.create('redis-test', {
+      isAvailable: () => c.status === 'ready',
+      resetTimeoutMs: 300,
+      volumeThreshold: 3,
+    });
     const states: string[] = [];
     breaker.onStateChange((s) => states.push(s));
     const lock = new RedisLock(c, testPrefix('breaker'), breaker);
@@ -46,7 +59,9 @@ describe('Redis status and breaker', () => {
       let open = 0;
       for (let i = 0; i < 200; i++) {
         const t0 = performance.now();
-        await lock.acquire('r2', { retries: 0 }).catch((e: Error) => (e instanceof BreakerOpenError ? open++ : undefined));
+        await lock
+          .acquire('r2', { retries: 0 })
+          .catch((e: Error) => (e instanceof BreakerOpenError ? open++ : undefined));
         times.push((performance.now() - t0) * 1000);
       }
       times.sort((x, y) => x - y);

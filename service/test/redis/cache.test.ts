@@ -15,7 +15,12 @@ async function replica(prefix: string): Promise<TieredCache> {
   const main = createRedisConnection(s, 'cache');
   const sub = createRedisConnection(s, 'cache-sub');
   clients.push(main, sub);
-  const cache = new TieredCache({ keyPrefix: prefix, redis: main, broadcaster: new RedisBroadcaster(main, sub), localTtlMs: 60_000 });
+  const cache = new TieredCache({
+    keyPrefix: prefix,
+    redis: main,
+    broadcaster: new RedisBroadcaster(main, sub),
+    localTtlMs: 60_000,
+  });
   await cache.start();
   return cache;
 }
@@ -34,18 +39,43 @@ describe('TieredCache', () => {
     };
     const t0 = performance.now();
     const [ra, rb] = await Promise.all([
-      Promise.all(Array.from({ length: 500 }, () => a.getOrLoad('user:u1', slowLoad(() => loadsA++)))),
-      Promise.all(Array.from({ length: 500 }, () => b.getOrLoad('user:u1', slowLoad(() => loadsB++)))),
+      Promise.all(
+        Array.from({ length: 500 }, () =>
+          a.getOrLoad(
+            'user:u1',
+            slowLoad(() => loadsA++),
+          ),
+        ),
+      ),
+      Promise.all(
+        Array.from({ length: 500 }, () =>
+          b.getOrLoad(
+            'user:u1',
+            slowLoad(() => loadsB++),
+          ),
+        ),
+      ),
     ]);
     const ms = Math.round(performance.now() - t0);
-    figure('cache single flight', { concurrentGetsPerProcess: 500, processes: 2, loaderCallsA: loadsA, loaderCallsB: loadsB, ms });
+    figure('cache single flight', {
+      concurrentGetsPerProcess: 500,
+      processes: 2,
+      loaderCallsA: loadsA,
+      loaderCallsB: loadsB,
+      ms,
+    });
     expect(loadsA).toBe(1);
     expect(loadsB).toBe(1);
     expect(ra.every((u) => u?.name === 'Ada') && rb.every((u) => u?.name === 'Ada')).toBe(true);
     // A third replica finds it in Redis without loading.
     const c = await replica(prefix);
     let loadsC = 0;
-    expect(await c.getOrLoad('user:u1', slowLoad(() => loadsC++))).toEqual({ id: 'u1', name: 'Ada' });
+    expect(
+      await c.getOrLoad(
+        'user:u1',
+        slowLoad(() => loadsC++),
+      ),
+    ).toEqual({ id: 'u1', name: 'Ada' });
     expect(loadsC).toBe(0);
   });
 

@@ -30,7 +30,9 @@ describe('RedisStreamBus', () => {
 
     const publishing = (async () => {
       for (let i = 0; i < total; i += 100) {
-        await Promise.all(Array.from({ length: 100 }, (_, j) => bus.publish('users', newEvent('user.updated', { n: i + j }))));
+        await Promise.all(
+          Array.from({ length: 100 }, (_, j) => bus.publish('users', newEvent('user.updated', { n: i + j }))),
+        );
         await sleep(25);
       }
     })();
@@ -114,7 +116,9 @@ describe('OutboxRelay', () => {
       const relay = new OutboxRelay(sequelize, bus, { intervalMs: 50, maxBackoffMs: 300 });
       relay.start();
 
-      await sequelize.transaction((t) => outbox.add([{ stream: 'users', type: 'user.created', payload: { n: -1 } }], t));
+      await sequelize.transaction((t) =>
+        outbox.add([{ stream: 'users', type: 'user.created', payload: { n: -1 } }], t),
+      );
       await waitFor('first event relayed', 5000, async () => (await relay.stats()).pending === 0);
 
       redisCtl('stop');
@@ -123,7 +127,11 @@ describe('OutboxRelay', () => {
       try {
         const t0 = performance.now();
         for (let i = 0; i < 200; i++) {
-          ids.push(...(await sequelize.transaction((t) => outbox.add([{ stream: 'users', type: 'user.updated', payload: { n: i } }], t))));
+          ids.push(
+            ...(await sequelize.transaction((t) =>
+              outbox.add([{ stream: 'users', type: 'user.updated', payload: { n: i } }], t),
+            )),
+          );
         }
         // A rolled-back change leaves no event.
         await sequelize
@@ -135,7 +143,12 @@ describe('OutboxRelay', () => {
         await sleep(1000);
         downMs = Math.round(performance.now() - t0);
         const during = await relay.stats();
-        figure('outbox during redis outage', { written: 200, pending: during.pending, relayFailures: during.failures, oldestPendingAgeMs: during.oldestPendingAgeMs });
+        figure('outbox during redis outage', {
+          written: 200,
+          pending: during.pending,
+          relayFailures: during.failures,
+          oldestPendingAgeMs: during.oldestPendingAgeMs,
+        });
         expect(during.pending).toBe(200);
       } finally {
         redisCtl('start');

@@ -77,7 +77,10 @@ describe('FileFeatureFlags', () => {
   });
 
   it('validates names and values per docs/contract.md', () => {
-    expect(parseFlags('{"rateLimit":true,"cache.users":false}')).toEqual({ rateLimit: true, 'cache.users': false });
+    expect(parseFlags('{"rateLimit":true,"cache.users":false}')).toEqual({
+      rateLimit: true,
+      'cache.users': false,
+    });
     expect(() => parseFlags('{"9lives":true}')).toThrow('not a valid flag name');
     expect(() => parseFlags('{"a":"yes"}')).toThrow('must be true or false');
     expect(() => parseFlags('[]')).toThrow('JSON object');

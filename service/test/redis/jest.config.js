@@ -17,7 +17,11 @@ export default {
   forceExit: true,
   // The adapters this tier exists for; the rest of src is covered by test-unit/test-integration.
   collectCoverage: true,
-  collectCoverageFrom: ['src/infrastructure/redis/**/*.ts', 'src/infrastructure/resilience/**/*.ts', 'src/distributed/**/*.ts'],
+  collectCoverageFrom: [
+    'src/infrastructure/redis/**/*.ts',
+    'src/infrastructure/resilience/**/*.ts',
+    'src/distributed/**/*.ts',
+  ],
   coverageDirectory: '<rootDir>/coverage/redis',
   coverageReporters: ['text-summary', 'json-summary'],
   coverageThreshold: { global: { lines: 80 } },

@@ -2,7 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { FencedCounter } from '../../src/infrastructure/redis/fencing.js';
-import { InProcessLock, LockBusyError, LockLostError, RedisLock } from '../../src/infrastructure/redis/lock.js';
+import {
+  InProcessLock,
+  LockBusyError,
+  LockLostError,
+  RedisLock,
+} from '../../src/infrastructure/redis/lock.js';
 import { figure, rawRedis, sleep, startWorker, testPrefix } from './support.js';
 
 let redis: Redis;
@@ -51,7 +56,8 @@ describe('RedisLock across processes', () => {
     expect(rejected).toBe(0);
     expect(Number(counter.count)).toBe(processes * cycles);
     expect(new Set(all).size).toBe(all.length);
-    for (const r of results) for (let i = 1; i < r.fences.length; i++) expect(r.fences[i]!).toBeGreaterThan(r.fences[i - 1]!);
+    for (const r of results)
+      for (let i = 1; i < r.fences.length; i++) expect(r.fences[i]!).toBeGreaterThan(r.fences[i - 1]!);
     expect(Number(counter.fence)).toBe(Math.max(...all));
   });
 
@@ -74,7 +80,12 @@ describe('RedisLock across processes', () => {
     holder.send({ cmd: 'write' });
     const late = (await holder.next()) as { written: number | null; released: boolean };
     await holder.exited;
-    figure('lock paused holder', { pausedFence: first.fence, newFence: second!.fence, lateWrite: late.written, lateRelease: late.released });
+    figure('lock paused holder', {
+      pausedFence: first.fence,
+      newFence: second!.fence,
+      lateWrite: late.written,
+      lateRelease: late.released,
+    });
     expect(late.written).toBeNull();
     expect(late.released).toBe(false);
     // The new holder's lease is untouched.
@@ -112,7 +123,9 @@ describe.each([
     const lock = make();
     const a = await lock.acquire('r', { ttlMs: 2000, retries: 0 });
     expect(a).not.toBeNull();
-    expect(await lock.acquire('r', { ttlMs: 2000, retries: 2, retryDelayMs: 5, retryJitterMs: 5 })).toBeNull();
+    expect(
+      await lock.acquire('r', { ttlMs: 2000, retries: 2, retryDelayMs: 5, retryJitterMs: 5 }),
+    ).toBeNull();
     expect(await lock.release({ resource: 'r', token: 'not-mine' })).toBe(false);
     expect(await lock.acquire('r', { retries: 0 })).toBeNull();
     expect(await lock.release(a!)).toBe(true);
@@ -123,10 +136,14 @@ describe.each([
 
   it('withLock keeps extending while the work runs longer than the TTL', async () => {
     const lock = make();
-    const result = await lock.withLock('long', async ({ signal }) => {
-      await sleep(450);
-      return signal.aborted ? 'aborted' : 'done';
-    }, { ttlMs: 150 });
+    const result = await lock.withLock(
+      'long',
+      async ({ signal }) => {
+        await sleep(450);
+        return signal.aborted ? 'aborted' : 'done';
+      },
+      { ttlMs: 150 },
+    );
     expect(result).toBe('done');
     expect(await lock.acquire('long', { retries: 0 })).not.toBeNull();
   });
@@ -134,18 +151,26 @@ describe.each([
   it('withLock aborts the work when the lease is taken away, and reports LockBusyError when held', async () => {
     const lock = make();
     let sawAbort = false;
-    const run = lock.withLock('stolen', async ({ signal, grant }) => {
-      // Someone deletes the lease from under us (an operator, or expiry during a pause).
-      await lock.release(grant);
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-      sawAbort = signal.aborted;
-    }, { ttlMs: 90 });
+    const run = lock.withLock(
+      'stolen',
+      async ({ signal, grant }) => {
+        // Someone deletes the lease from under us (an operator, or expiry during a pause).
+        await lock.release(grant);
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        sawAbort = signal.aborted;
+      },
+      { ttlMs: 90 },
+    );
     await expect(run).rejects.toBeInstanceOf(LockLostError);
     await sleep(10);
     expect(sawAbort).toBe(true);
 
     const held = await lock.acquire('busy', { retries: 0 });
-    await expect(lock.withLock('busy', async () => 1, { retries: 1, retryDelayMs: 5 })).rejects.toBeInstanceOf(LockBusyError);
+    await expect(
+      lock.withLock('busy', async () => 1, { retries: 1, retryDelayMs: 5 }),
+    ).rejects.toBeInstanceOf(LockBusyError);
     await lock.release(held!);
   });
 });

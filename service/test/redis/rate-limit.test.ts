@@ -19,12 +19,24 @@ describe('RedisRateLimiterFactory', () => {
     );
     await Promise.all(workers.map((w) => w.next()));
     workers.forEach((w) => w.send({ go: true }));
-    const results = (await Promise.all(workers.map((w) => w.next()))) as { allowed: number; refused: number; errors: number }[];
+    const results = (await Promise.all(workers.map((w) => w.next()))) as {
+      allowed: number;
+      refused: number;
+      errors: number;
+    }[];
     const wallMs = Math.round(performance.now() - t0);
     const allowed = results.reduce((n, r) => n + r.allowed, 0);
     const refused = results.reduce((n, r) => n + r.refused, 0);
     const errors = results.reduce((n, r) => n + r.errors, 0);
-    figure('rate limit 4 processes', { points, attempts: 4 * attempts, allowed, refused, errors, perProcess: results.map((r) => r.allowed), wallMs });
+    figure('rate limit 4 processes', {
+      points,
+      attempts: 4 * attempts,
+      allowed,
+      refused,
+      errors,
+      perProcess: results.map((r) => r.allowed),
+      wallMs,
+    });
     expect(errors).toBe(0);
     expect(allowed).toBe(points);
     expect(refused).toBe(4 * attempts - points);
@@ -34,7 +46,11 @@ describe('RedisRateLimiterFactory', () => {
     const client = createRedisConnection(settingsFromUrl(REDIS_URL), 'rl-test');
     clients.push(client);
     await waitFor('redis ready', 5000, () => client.status === 'ready');
-    const limiter = new RedisRateLimiterFactory(client, testPrefix('rl-down')).create({ keyPrefix: 'down', points: 20, durationSeconds: 60 });
+    const limiter = new RedisRateLimiterFactory(client, testPrefix('rl-down')).create({
+      keyPrefix: 'down',
+      points: 20,
+      durationSeconds: 60,
+    });
     expect((await limiter.consume('k')).remainingPoints).toBe(19);
 
     redisCtl('stop');
@@ -54,7 +70,13 @@ describe('RedisRateLimiterFactory', () => {
         }
       }
       const perCallUs = Math.round(((performance.now() - t0) / 1000) * 1000);
-      figure('rate limit with redis stopped', { calls: 1000, allowed, refused, errors, perCallMicroseconds: perCallUs });
+      figure('rate limit with redis stopped', {
+        calls: 1000,
+        allowed,
+        refused,
+        errors,
+        perCallMicroseconds: perCallUs,
+      });
       expect(errors).toBe(0);
       // The insurance limiter enforces the same points on its own count.
       expect(allowed).toBe(20);
@@ -69,12 +91,22 @@ describe('RedisRateLimiterFactory', () => {
   });
 
   it('computes RateLimit-* and Retry-After headers', () => {
-    expect(rateLimitHeaders({ remainingPoints: 3, msBeforeNext: 1500 }, { points: 10, durationSeconds: 60 }, false)).toEqual({
+    expect(
+      rateLimitHeaders(
+        { remainingPoints: 3, msBeforeNext: 1500 },
+        { points: 10, durationSeconds: 60 },
+        false,
+      ),
+    ).toEqual({
       'RateLimit-Limit': '10',
       'RateLimit-Remaining': '3',
       'RateLimit-Reset': '2',
       'RateLimit-Policy': '10;w=60',
     });
-    expect(rateLimitHeaders({ remainingPoints: 0, msBeforeNext: 10 }, { points: 10, durationSeconds: 60 }, true)['Retry-After']).toBe('1');
+    expect(
+      rateLimitHeaders({ remainingPoints: 0, msBeforeNext: 10 }, { points: 10, durationSeconds: 60 }, true)[
+        'Retry-After'
+      ],
+    ).toBe('1');
   });
 });

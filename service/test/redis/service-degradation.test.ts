@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgDatabase, startService, type TestService } from '../support/harness.js';
 import { REDIS_URL, figure, redisCtl, testPrefix, waitFor } from './support.js';
 
-interface UserBody { id: string; name: string; version: number }
+interface UserBody {
+  id: string;
+  name: string;
+  version: number;
+}
 
 process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL;
 
@@ -20,7 +24,13 @@ describe('service on Redis, two replicas', () => {
   beforeAll(async () => {
     const db = await createPgDatabase();
     dropDb = db.drop;
-    const env = { DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_CLIENT_POINTS: '100000', OUTBOX_RELAY_INTERVAL_MS: '100' };
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      RATE_LIMIT_CLIENT_POINTS: '100000',
+      OUTBOX_RELAY_INTERVAL_MS: '100',
+    };
     a = await startService('postgres', env);
     b = await startService('postgres', env);
     token = await a.login();
@@ -31,7 +41,10 @@ describe('service on Redis, two replicas', () => {
   });
 
   const createUser = (s: TestService, email: string) =>
-    s.request<UserBody>('POST', '/api/v1/users', { token, body: { email, name: 'Ann', password: 'Correct-Horse-9' } });
+    s.request<UserBody>('POST', '/api/v1/users', {
+      token,
+      body: { email, name: 'Ann', password: 'Correct-Horse-9' },
+    });
 
   it('500 concurrent requests for a cold user: one database read per replica; a write on one replica is not served stale by the other after 200 ms', async () => {
     const u = await createUser(a, 'cold@example.com');
@@ -39,11 +52,21 @@ describe('service on Redis, two replicas', () => {
     const loads = [a, b].map((s) => s.composition.distributed.cache.stats.loads);
     const t0 = performance.now();
     const results = await Promise.all(
-      [a, b].flatMap((s) => Array.from({ length: 500 }, () => s.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token }))),
+      [a, b].flatMap((s) =>
+        Array.from({ length: 500 }, () =>
+          s.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token }),
+        ),
+      ),
     );
     const ms = Math.round(performance.now() - t0);
     const reads = [a, b].map((s, i) => s.composition.distributed.cache.stats.loads - loads[i]!);
-    figure('users cache 500 concurrent per replica', { requestsPerReplica: 500, databaseReadsA: reads[0], databaseReadsB: reads[1], non200: results.filter((r) => r.status !== 200).length, ms });
+    figure('users cache 500 concurrent per replica', {
+      requestsPerReplica: 500,
+      databaseReadsA: reads[0],
+      databaseReadsB: reads[1],
+      non200: results.filter((r) => r.status !== 200).length,
+      ms,
+    });
     expect(results.every((r) => r.status === 200 && r.body.name === 'Ann')).toBe(true);
     // One replica may find the user in Redis already (filled by the other): 0 or 1 reads each.
     expect(reads.every((n) => n <= 1)).toBe(true);
@@ -54,21 +77,37 @@ describe('service on Redis, two replicas', () => {
     for (let i = 0; i < 10; i++) {
       expect((await b.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token })).status).toBe(200);
       const name = `Name${i}`;
-      const w = await a.request<UserBody>('PATCH', `/api/v1/users/${u.body.id}`, { token, headers: { 'if-match': `"${version}"` }, body: { name } });
+      const w = await a.request<UserBody>('PATCH', `/api/v1/users/${u.body.id}`, {
+        token,
+        headers: { 'if-match': `"${version}"` },
+        body: { name },
+      });
       expect(w.status).toBe(200);
       version = w.body.version;
       const t1 = performance.now();
-      await waitFor('fresh read on b', 2000, async () => (await b.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token })).body.name === name);
+      await waitFor(
+        'fresh read on b',
+        2000,
+        async () =>
+          (await b.request<UserBody>('GET', `/api/v1/users/${u.body.id}`, { token })).body.name === name,
+      );
       samples.push(performance.now() - t1);
     }
     samples.sort((x, y) => x - y);
-    figure('users cache cross-replica freshness', { writes: samples.length, p50Ms: Number(samples[5]!.toFixed(1)), maxMs: Number(samples[9]!.toFixed(1)) });
+    figure('users cache cross-replica freshness', {
+      writes: samples.length,
+      p50Ms: Number(samples[5]!.toFixed(1)),
+      maxMs: Number(samples[9]!.toFixed(1)),
+    });
     expect(samples[9]!).toBeLessThan(200);
   });
 
   it('Redis stopped under load: no 5xx on reads, insurance rate limits, 503 locks, events kept; all recovers', async () => {
     const u = await createUser(a, 'degrade@example.com');
-    const lockOk = await a.request<{ token: string }>('POST', '/distributed/lock/job', { token, body: { ttlMs: 2000 } });
+    const lockOk = await a.request<{ token: string }>('POST', '/distributed/lock/job', {
+      token,
+      body: { ttlMs: 2000 },
+    });
     expect(lockOk.status).toBe(201);
 
     redisCtl('stop');
@@ -76,7 +115,9 @@ describe('service on Redis, two replicas', () => {
     try {
       const start = performance.now();
       const reads = await Promise.all(
-        Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).request('GET', `/api/v1/users/${u.body.id}`, { token })),
+        Array.from({ length: 300 }, (_, i) =>
+          (i % 2 ? a : b).request('GET', `/api/v1/users/${u.body.id}`, { token }),
+        ),
       );
       const readMs = Math.round(performance.now() - start);
       const limited = await a.request('GET', '/distributed/rate-limit/test');
@@ -84,7 +125,9 @@ describe('service on Redis, two replicas', () => {
       const lockCodes: number[] = [];
       for (let i = 0; i < 20; i++) {
         const t = performance.now();
-        lockCodes.push((await a.request('POST', '/distributed/lock/job2', { token, body: { retries: 0 } })).status);
+        lockCodes.push(
+          (await a.request('POST', '/distributed/lock/job2', { token, body: { retries: 0 } })).status,
+        );
         lockTimes.push(performance.now() - t);
       }
       const written = await createUser(a, 'during-outage@example.com');
@@ -118,12 +161,32 @@ describe('service on Redis, two replicas', () => {
       redisCtl('start');
     }
     const t0 = performance.now();
-    await waitFor('lock service back', 15_000, async () => (await a.request('POST', '/distributed/lock/job3', { token, body: { retries: 0 } })).status === 201);
+    await waitFor(
+      'lock service back',
+      15_000,
+      async () =>
+        (await a.request('POST', '/distributed/lock/job3', { token, body: { retries: 0 } })).status === 201,
+    );
     const lockBackMs = Math.round(performance.now() - t0);
-    await waitFor('outbox drained', 15_000, async () => (await a.composition.distributed.relay.stats()).pending === 0 && (await b.composition.distributed.relay.stats()).pending === 0);
+    await waitFor(
+      'outbox drained',
+      15_000,
+      async () =>
+        (await a.composition.distributed.relay.stats()).pending === 0 &&
+        (await b.composition.distributed.relay.stats()).pending === 0,
+    );
     const drainedMs = Math.round(performance.now() - t0);
-    const status = await a.request<{ state: string; breakers: { state: string }[] }>('GET', '/distributed/redis/status', { token });
-    figure('service after redis returned', { lockBackMs, outboxDrainedMs: drainedMs, state: status.body.state, breakers: status.body.breakers.map((x) => x.state) });
+    const status = await a.request<{ state: string; breakers: { state: string }[] }>(
+      'GET',
+      '/distributed/redis/status',
+      { token },
+    );
+    figure('service after redis returned', {
+      lockBackMs,
+      outboxDrainedMs: drainedMs,
+      state: status.body.state,
+      breakers: status.body.breakers.map((x) => x.state),
+    });
     expect(status.body.state).toBe('ready');
   });
 });

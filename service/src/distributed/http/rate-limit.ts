@@ -38,7 +38,10 @@ export function rateLimit(o: LimitMiddlewareOptions): RequestHandler {
       rateLimitRefusals.set(o.name, (rateLimitRefusals.get(o.name) ?? 0) + 1);
       const headers = rateLimitHeaders(err, limit, true);
       res.set(headers);
-      throw new TooManyRequestsError('rate limit exceeded; retry after the time in Retry-After', Number(headers['Retry-After']));
+      throw new TooManyRequestsError(
+        'rate limit exceeded; retry after the time in Retry-After',
+        Number(headers['Retry-After']),
+      );
     }
     next();
   };

@@ -3,7 +3,12 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../../domain/auth/auth.service.js';
-import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError } from '../../domain/shared/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { authenticate, principalOf } from '../../http/middleware/authenticate.js';
 import { HttpProblem } from '../../http/problem.js';
@@ -14,11 +19,16 @@ import { distributedMetrics } from '../metrics.js';
 import type { DistributedRuntime } from '../runtime.js';
 import { clientKey, rateLimit } from './rate-limit.js';
 
-const KeyParams = z.object({ key: z.string().regex(/^[A-Za-z0-9:_.-]{1,200}$/, 'letters, digits and :_.- only, at most 200') });
-const ChannelParams = z.object({ channel: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a lower-case stream name') });
+const KeyParams = z.object({
+  key: z.string().regex(/^[A-Za-z0-9:_.-]{1,200}$/, 'letters, digits and :_.- only, at most 200'),
+});
+const ChannelParams = z.object({
+  channel: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a lower-case stream name'),
+});
 
 function requireAdmin(req: Request, res: Response): void {
-  if (principalOf(req, res).role !== 'admin') throw new ForbiddenError('missing permission distributed:admin');
+  if (principalOf(req, res).role !== 'admin')
+    throw new ForbiddenError('missing permission distributed:admin');
 }
 
 // Any failure to reach Redis on a path that cannot degrade becomes a clear 503.
@@ -27,7 +37,9 @@ async function needsRedis<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof LockBusyError || err instanceof HttpProblem) throw err;
-    throw new ServiceUnavailableError(`${what} is unavailable: Redis is not reachable (${(err as Error).message})`);
+    throw new ServiceUnavailableError(
+      `${what} is unavailable: Redis is not reachable (${(err as Error).message})`,
+    );
   }
 }
 
@@ -43,14 +55,26 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     ttlMs: z.number().int().min(100).max(600_000).default(limits.lock.ttlMs),
     retries: z.number().int().min(0).max(100).default(limits.lock.retries),
   });
-  const UnlockBody = z.strictObject({ token: z.string().regex(/^[0-9a-f]{32}$/, 'the token from the grant') });
-  const EventBody = z.strictObject({ type: z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,99}$/), payload: z.unknown().default(null) });
+  const UnlockBody = z.strictObject({
+    token: z.string().regex(/^[0-9a-f]{32}$/, 'the token from the grant'),
+  });
+  const EventBody = z.strictObject({
+    type: z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,99}$/),
+    payload: z.unknown().default(null),
+  });
 
   // A demo limiter of its own (10 per minute per client), so trying it never eats the real budget.
   const demo = { points: 10, durationSeconds: 60 };
   router.get(
     '/rate-limit/test',
-    rateLimit({ name: 'demo', limiter: d.rateLimiters.create({ keyPrefix: 'demo', ...demo }), ...demo, key: clientKey, enabled: () => true, log }),
+    rateLimit({
+      name: 'demo',
+      limiter: d.rateLimiters.create({ keyPrefix: 'demo', ...demo }),
+      ...demo,
+      key: clientKey,
+      enabled: () => true,
+      log,
+    }),
     (req, res) => {
       res.json({ allowed: true, client: clientKey(req), limit: demo, store: d.mode });
     },
@@ -67,7 +91,9 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
 
   const authed: RequestHandler = authenticate(auth);
   router.get('/redis/status', authed, async (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ ...(await d.status()), mode: d.mode, breakers: d.breakers.snapshot() });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ ...(await d.status()), mode: d.mode, breakers: d.breakers.snapshot() });
   });
 
   router.get('/cache/:key', authed, async (req, res) => {
@@ -84,7 +110,10 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     const body = parse(CacheBody, req.body, 'body');
     const size = Buffer.byteLength(JSON.stringify(body.value ?? null));
     if (size > limits.cache.maxValueBytes) {
-      throw new HttpProblem('payload-too-large', `the value has ${size} bytes; the limit is ${limits.cache.maxValueBytes}`);
+      throw new HttpProblem(
+        'payload-too-large',
+        `the value has ${size} bytes; the limit is ${limits.cache.maxValueBytes}`,
+      );
     }
     await d.cache.set(cacheKey(key), body.value ?? null, body.ttlSeconds);
     res.status(201).json({ key, ttlSeconds: body.ttlSeconds, bytes: size });
@@ -102,10 +131,21 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     const { key } = parse(KeyParams, req.params, 'params');
     const body = parse(LockBody, req.body ?? {}, 'body');
     const grant = await needsRedis('locking', () =>
-      d.lock.acquire(key, { ttlMs: body.ttlMs, retries: body.retries, retryDelayMs: limits.lock.retryDelayMs, retryJitterMs: limits.lock.retryDelayMs }),
+      d.lock.acquire(key, {
+        ttlMs: body.ttlMs,
+        retries: body.retries,
+        retryDelayMs: limits.lock.retryDelayMs,
+        retryJitterMs: limits.lock.retryDelayMs,
+      }),
     );
     if (!grant) throw new ConflictError(`lock ${key} is held by someone else`);
-    res.status(201).json({ resource: key, token: grant.token, fence: grant.fence, ttlMs: grant.ttlMs, expiresAt: new Date(grant.expiresAt).toISOString() });
+    res.status(201).json({
+      resource: key,
+      token: grant.token,
+      fence: grant.fence,
+      ttlMs: grant.ttlMs,
+      expiresAt: new Date(grant.expiresAt).toISOString(),
+    });
   });
 
   router.delete('/lock/:key', authed, async (req, res) => {
@@ -113,7 +153,10 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     const { key } = parse(KeyParams, req.params, 'params');
     const { token } = parse(UnlockBody, req.body, 'body');
     const released = await needsRedis('locking', () => d.lock.release({ resource: key, token }));
-    if (!released) throw new ConflictError(`lock ${key} is not held with this token (expired or taken over); nothing was deleted`);
+    if (!released)
+      throw new ConflictError(
+        `lock ${key} is not held with this token (expired or taken over); nothing was deleted`,
+      );
     res.status(204).end();
   });
 
@@ -143,13 +186,20 @@ export function flagsRoutes(d: DistributedRuntime): Router {
 }
 
 // The limiters the app puts in front of the API.
-export function httpLimiters(d: DistributedRuntime, log: Logger): { perClient: RequestHandler; perUser: RequestHandler } {
+export function httpLimiters(
+  d: DistributedRuntime,
+  log: Logger,
+): { perClient: RequestHandler; perUser: RequestHandler } {
   const r = d.config.distributed.rateLimit;
   const enabled = () => d.flags.isEnabled('rateLimit');
   return {
     perClient: rateLimit({
       name: 'client',
-      limiter: d.rateLimiters.create({ keyPrefix: 'http_client', points: r.clientPoints, durationSeconds: r.windowSeconds }),
+      limiter: d.rateLimiters.create({
+        keyPrefix: 'http_client',
+        points: r.clientPoints,
+        durationSeconds: r.windowSeconds,
+      }),
       points: r.clientPoints,
       durationSeconds: r.windowSeconds,
       key: clientKey,
@@ -158,7 +208,11 @@ export function httpLimiters(d: DistributedRuntime, log: Logger): { perClient: R
     }),
     perUser: rateLimit({
       name: 'user',
-      limiter: d.rateLimiters.create({ keyPrefix: 'http_user', points: r.userPoints, durationSeconds: r.windowSeconds }),
+      limiter: d.rateLimiters.create({
+        keyPrefix: 'http_user',
+        points: r.userPoints,
+        durationSeconds: r.windowSeconds,
+      }),
       points: r.userPoints,
       durationSeconds: r.windowSeconds,
       key: (_req, res) => (res.locals.principal as { id?: string } | undefined)?.id,

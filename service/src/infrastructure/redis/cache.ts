@@ -60,7 +60,15 @@ export class TieredCache implements Cache {
   private readonly localTags = new Map<string, Set<string>>();
   private readonly origin = Math.random().toString(36).slice(2);
   private unsubscribe?: () => Promise<void>;
-  readonly stats: CacheStats = { localHits: 0, remoteHits: 0, misses: 0, loads: 0, negativeHits: 0, invalidationsReceived: 0, remoteErrors: 0 };
+  readonly stats: CacheStats = {
+    localHits: 0,
+    remoteHits: 0,
+    misses: 0,
+    loads: 0,
+    negativeHits: 0,
+    invalidationsReceived: 0,
+    remoteErrors: 0,
+  };
   private readonly log: AdapterLogger;
 
   constructor(private readonly o: TieredCacheOptions) {
@@ -102,7 +110,10 @@ export class TieredCache implements Cache {
       return this.o.breaker ? await this.o.breaker.run(() => fn(redis)) : await fn(redis);
     } catch (err) {
       this.stats.remoteErrors++;
-      this.log.debug('cache: redis unavailable, using the in-process tier only', { op: what, error: (err as Error).message });
+      this.log.debug('cache: redis unavailable, using the in-process tier only', {
+        op: what,
+        error: (err as Error).message,
+      });
       return undefined;
     }
   }
@@ -118,7 +129,11 @@ export class TieredCache implements Cache {
       const entry = JSON.parse(raw) as Entry;
       if (this.o.localTier !== false) {
         const ttlMs = await this.remote('pttl', (r) => r.pttl(this.redisKey(key)));
-        this.local.set(key, entry, ttlMs && ttlMs > 0 ? { ttl: Math.min(ttlMs, this.o.localTtlMs ?? 5000) } : {});
+        this.local.set(
+          key,
+          entry,
+          ttlMs && ttlMs > 0 ? { ttl: Math.min(ttlMs, this.o.localTtlMs ?? 5000) } : {},
+        );
       }
       this.stats.remoteHits++;
       return entry;
@@ -128,7 +143,8 @@ export class TieredCache implements Cache {
   }
 
   private async write(key: string, entry: Entry, ttlSeconds: number, tags: string[] = []): Promise<void> {
-    if (this.o.localTier !== false) this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
+    if (this.o.localTier !== false)
+      this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
     for (const tag of tags) {
       let set = this.localTags.get(tag);
       if (!set) this.localTags.set(tag, (set = new Set()));
@@ -136,7 +152,8 @@ export class TieredCache implements Cache {
     }
     await this.remote('set', async (r) => {
       const m = r.multi().set(this.redisKey(key), JSON.stringify(entry), 'EX', ttlSeconds);
-      for (const tag of tags) m.sadd(this.tagKey(tag), key).expire(this.tagKey(tag), Math.max(ttlSeconds, 3600));
+      for (const tag of tags)
+        m.sadd(this.tagKey(tag), key).expire(this.tagKey(tag), Math.max(ttlSeconds, 3600));
       await m.exec();
     });
   }
@@ -150,7 +167,11 @@ export class TieredCache implements Cache {
     await this.write(key, { v: value }, ttlSeconds, tags);
   }
 
-  async getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, options: LoadOptions = {}): Promise<T | undefined> {
+  async getOrLoad<T>(
+    key: string,
+    loader: () => Promise<T | undefined>,
+    options: LoadOptions = {},
+  ): Promise<T | undefined> {
     const hit = this.local.get(key);
     if (hit) {
       this.stats.localHits++;
@@ -170,7 +191,12 @@ export class TieredCache implements Cache {
         if (value === undefined) {
           await this.write(key, { n: 1 }, options.negativeTtlSeconds ?? this.o.negativeTtlSeconds ?? 5);
         } else {
-          await this.write(key, { v: value }, options.ttlSeconds ?? this.o.defaultTtlSeconds ?? 60, options.tags);
+          await this.write(
+            key,
+            { v: value },
+            options.ttlSeconds ?? this.o.defaultTtlSeconds ?? 60,
+            options.tags,
+          );
         }
       }
       return value;
@@ -206,7 +232,9 @@ export class TieredCache implements Cache {
     try {
       await this.o.broadcaster.publish(this.channel, JSON.stringify({ origin: this.origin, ...msg }));
     } catch (err) {
-      this.log.warn('cache: invalidation broadcast failed; other replicas expire their copy by TTL', { error: (err as Error).message });
+      this.log.warn('cache: invalidation broadcast failed; other replicas expire their copy by TTL', {
+        error: (err as Error).message,
+      });
     }
   }
 
@@ -250,11 +278,12 @@ export class TieredCache implements Cache {
   async invalidateTag(tag: string): Promise<void> {
     const local = [...(this.localTags.get(tag) ?? [])];
     this.localTags.delete(tag);
-    const remote = (await this.remote('smembers', async (r) => {
-      const members = await r.smembers(this.tagKey(tag));
-      await r.unlink(this.tagKey(tag));
-      return members;
-    })) ?? [];
+    const remote =
+      (await this.remote('smembers', async (r) => {
+        const members = await r.smembers(this.tagKey(tag));
+        await r.unlink(this.tagKey(tag));
+        return members;
+      })) ?? [];
     await this.deleteMany([...new Set([...local, ...remote])]);
   }
 

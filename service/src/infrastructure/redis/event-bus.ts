@@ -54,13 +54,27 @@ export interface StreamStats {
 }
 
 function toFields(e: DomainEvent): string[] {
-  return ['id', e.id, 'type', e.type, 'occurredAt', e.occurredAt, 'payload', JSON.stringify(e.payload ?? null)];
+  return [
+    'id',
+    e.id,
+    'type',
+    e.type,
+    'occurredAt',
+    e.occurredAt,
+    'payload',
+    JSON.stringify(e.payload ?? null),
+  ];
 }
 
 function fromFields(fields: string[]): DomainEvent {
   const m = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
-  return { id: m.get('id') ?? '', type: m.get('type') ?? '', occurredAt: m.get('occurredAt') ?? '', payload: JSON.parse(m.get('payload') ?? 'null') };
+  return {
+    id: m.get('id') ?? '',
+    type: m.get('type') ?? '',
+    occurredAt: m.get('occurredAt') ?? '',
+    payload: JSON.parse(m.get('payload') ?? 'null'),
+  };
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -87,7 +101,14 @@ export class RedisStreamBus implements EventBus {
 
   async publish(stream: string, event: DomainEvent): Promise<string> {
     // Approximate trimming keeps the stream bounded at almost no cost.
-    const id = await this.publisher.xadd(this.streamKey(stream), 'MAXLEN', '~', this.maxLength, '*', ...toFields(event));
+    const id = await this.publisher.xadd(
+      this.streamKey(stream),
+      'MAXLEN',
+      '~',
+      this.maxLength,
+      '*',
+      ...toFields(event),
+    );
     return id ?? '';
   }
 
@@ -122,7 +143,13 @@ export class RedisStreamBus implements EventBus {
     };
   }
 
-  private async run(redis: Redis, stream: string, handler: EventHandler, o: ConsumerOptions, running: () => boolean) {
+  private async run(
+    redis: Redis,
+    stream: string,
+    handler: EventHandler,
+    o: ConsumerOptions,
+    running: () => boolean,
+  ) {
     const key = this.streamKey(stream);
     const batch = o.batchSize ?? 100;
     const minIdle = o.minIdleMs ?? 30_000;
@@ -134,14 +161,26 @@ export class RedisStreamBus implements EventBus {
           await this.reclaim(redis, stream, handler, o);
         }
         const reply = (await redis.xreadgroup(
-          'GROUP', o.group, o.consumer, 'COUNT', batch, 'BLOCK', o.blockMs ?? 1000, 'STREAMS', key, '>',
+          'GROUP',
+          o.group,
+          o.consumer,
+          'COUNT',
+          batch,
+          'BLOCK',
+          o.blockMs ?? 1000,
+          'STREAMS',
+          key,
+          '>',
         )) as [string, StreamEntry[]][] | null;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) await this.handle(redis, stream, handler, o, id, fields, 1);
         }
       } catch (err) {
         if (!running()) break;
-        this.log.warn('event consumer: redis call failed, retrying', { stream, error: (err as Error).message });
+        this.log.warn('event consumer: redis call failed, retrying', {
+          stream,
+          error: (err as Error).message,
+        });
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -155,17 +194,26 @@ export class RedisStreamBus implements EventBus {
     const maxDeliveries = o.maxDeliveries ?? 5;
     let cursor = '0-0';
     do {
-      const [next, claimed] = (await redis.xautoclaim(key, o.group, o.consumer, minIdle, cursor, 'COUNT', o.batchSize ?? 100)) as [
-        string,
-        StreamEntry[],
-        string[]?,
-      ];
+      const [next, claimed] = (await redis.xautoclaim(
+        key,
+        o.group,
+        o.consumer,
+        minIdle,
+        cursor,
+        'COUNT',
+        o.batchSize ?? 100,
+      )) as [string, StreamEntry[], string[]?];
       cursor = next;
       if (claimed.length === 0) continue;
       // XAUTOCLAIM counted this claim as a delivery; XPENDING tells how many there were.
       const first = claimed[0]![0];
       const last = claimed[claimed.length - 1]![0];
-      const pending = (await redis.xpending(key, o.group, first, last, claimed.length, o.consumer)) as [string, string, number, number][];
+      const pending = (await redis.xpending(key, o.group, first, last, claimed.length, o.consumer)) as [
+        string,
+        string,
+        number,
+        number,
+      ][];
       const counts = new Map(pending.map(([id, , , n]) => [id, Number(n)]));
       for (const [id, fields] of claimed) {
         if (!fields) continue;
@@ -176,20 +224,50 @@ export class RedisStreamBus implements EventBus {
     } while (cursor !== '0-0');
   }
 
-  private async handle(redis: Redis, stream: string, handler: EventHandler, o: ConsumerOptions, id: string, fields: string[], deliveries: number) {
+  private async handle(
+    redis: Redis,
+    stream: string,
+    handler: EventHandler,
+    o: ConsumerOptions,
+    id: string,
+    fields: string[],
+    deliveries: number,
+  ) {
     try {
       await handler(fromFields(fields), { streamId: id, deliveries });
       await redis.xack(this.streamKey(stream), o.group, id);
     } catch (err) {
       // Left pending: reclaimed after minIdleMs, dead-lettered after maxDeliveries.
-      this.log.warn('event handler failed; the message stays pending', { stream, id, deliveries, error: (err as Error).message });
+      this.log.warn('event handler failed; the message stays pending', {
+        stream,
+        id,
+        deliveries,
+        error: (err as Error).message,
+      });
     }
   }
 
-  private async deadLetter(redis: Redis, stream: string, group: string, id: string, fields: string[], deliveries: number) {
+  private async deadLetter(
+    redis: Redis,
+    stream: string,
+    group: string,
+    id: string,
+    fields: string[],
+    deliveries: number,
+  ) {
     await redis
       .multi()
-      .xadd(this.deadLetterKey(stream), '*', ...fields, 'sourceId', id, 'group', group, 'deliveries', String(deliveries))
+      .xadd(
+        this.deadLetterKey(stream),
+        '*',
+        ...fields,
+        'sourceId',
+        id,
+        'group',
+        group,
+        'deliveries',
+        String(deliveries),
+      )
       .xack(this.streamKey(stream), group, id)
       .exec();
     this.log.warn('event moved to the dead-letter stream', { stream, id, deliveries });
@@ -207,7 +285,11 @@ export class InProcessEventBus implements EventBus {
     return event.id;
   }
 
-  private async deliver(stream: string, h: { handler: EventHandler; maxDeliveries: number }, event: DomainEvent) {
+  private async deliver(
+    stream: string,
+    h: { handler: EventHandler; maxDeliveries: number },
+    event: DomainEvent,
+  ) {
     for (let n = 1; n <= h.maxDeliveries; n++) {
       try {
         await h.handler(event, { streamId: event.id, deliveries: n });

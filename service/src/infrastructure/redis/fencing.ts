@@ -17,7 +17,10 @@ type FenceCommands = { espFencedIncr(key: string, fence: number, by: number): Pr
 export class FencedCounter {
   private readonly redis: Redis & FenceCommands;
 
-  constructor(redis: Redis, readonly key: string) {
+  constructor(
+    redis: Redis,
+    readonly key: string,
+  ) {
     const r = redis as Redis & Partial<FenceCommands>;
     if (!r.espFencedIncr) redis.defineCommand('espFencedIncr', { numberOfKeys: 1, lua: FENCED_INCR });
     this.redis = redis as Redis & FenceCommands;

@@ -25,7 +25,8 @@ export interface FileFlagsOptions {
 
 export function parseFlags(text: string): Record<string, boolean> {
   const data: unknown = JSON.parse(text);
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('flags file must hold a JSON object');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new Error('flags file must hold a JSON object');
   const flags: Record<string, boolean> = {};
   const problems: string[] = [];
   for (const [name, value] of Object.entries(data)) {
@@ -118,9 +119,14 @@ export class FileFeatureFlags implements FeatureFlags {
       const dir = path.dirname(file);
       try {
         this.watcher = fs.watch(dir, { persistent: false }, () => this.scheduleReload());
-        this.watcher.on('error', (err) => this.log.warn('flags directory watch failed; polling only', { error: err.message }));
+        this.watcher.on('error', (err) =>
+          this.log.warn('flags directory watch failed; polling only', { error: err.message }),
+        );
       } catch (err) {
-        this.log.warn('cannot watch the flags directory; polling only', { dir, error: (err as Error).message });
+        this.log.warn('cannot watch the flags directory; polling only', {
+          dir,
+          error: (err as Error).message,
+        });
       }
       this.poll = setInterval(() => this.reload(), this.o.pollMs ?? 10_000);
       this.poll.unref();

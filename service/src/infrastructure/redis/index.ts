@@ -58,7 +58,13 @@ export async function createCacheForUrl(
   const sub = createRedisConnection(s, 'cache-sub');
   await Promise.all([ready(main), ready(sub)]);
   const breaker = new BreakerRegistry().create('redis', { isAvailable: () => main.status === 'ready' });
-  const cache = new TieredCache({ keyPrefix, redis: main, breaker, broadcaster: new RedisBroadcaster(main, sub), ...options });
+  const cache = new TieredCache({
+    keyPrefix,
+    redis: main,
+    breaker,
+    broadcaster: new RedisBroadcaster(main, sub),
+    ...options,
+  });
   await cache.start();
   return {
     value: cache,
@@ -80,7 +86,11 @@ export async function createBenchPrimitives(redisUrl: string): Promise<{
   const prefix = `bench:${process.pid}:`;
   const lock = await createLockForUrl(redisUrl, prefix);
   // Points high enough that the benchmark measures consumes, not refusals.
-  const limiter = await createRateLimiterForUrl(redisUrl, { keyPrefix: 'bench', points: 1e9, durationSeconds: 60 }, prefix);
+  const limiter = await createRateLimiterForUrl(
+    redisUrl,
+    { keyPrefix: 'bench', points: 1e9, durationSeconds: 60 },
+    prefix,
+  );
   // The local tier off: a hit then measures the Redis round trip, comparable with raw GET.
   const cache = await createCacheForUrl(redisUrl, { localTier: false }, prefix);
   await cache.value.set('bench:hit', 'x'.repeat(200), 3600);

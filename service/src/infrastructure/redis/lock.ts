@@ -68,7 +68,10 @@ export class LockBusyError extends Error {
 }
 
 export class LockLostError extends Error {
-  constructor(readonly resource: string, readonly fence: number) {
+  constructor(
+    readonly resource: string,
+    readonly fence: number,
+  ) {
     super(`lock ${resource} (fence ${fence}) was lost before the work finished`);
     this.name = 'LockLostError';
   }
@@ -148,7 +151,9 @@ abstract class LockBase implements DistributedLock {
     }, interval);
     timer.unref();
     const lostPromise = new Promise<never>((_, reject) =>
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }),
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), {
+        once: true,
+      }),
     );
     lostPromise.catch(() => undefined);
     try {
@@ -215,17 +220,24 @@ export class RedisLock extends LockBase {
 
   protected async tryAcquire(resource: string, token: string, ttlMs: number): Promise<number | null> {
     const fence = Number(
-      await this.call(() => this.redis.espLockAcquire(this.lockKey(resource), this.fenceKey(resource), token, ttlMs)),
+      await this.call(() =>
+        this.redis.espLockAcquire(this.lockKey(resource), this.fenceKey(resource), token, ttlMs),
+      ),
     );
     return fence > 0 ? fence : null;
   }
 
   async release(grant: Pick<LockGrant, 'resource' | 'token'>): Promise<boolean> {
-    return Number(await this.call(() => this.redis.espLockRelease(this.lockKey(grant.resource), grant.token))) === 1;
+    return (
+      Number(await this.call(() => this.redis.espLockRelease(this.lockKey(grant.resource), grant.token))) ===
+      1
+    );
   }
 
   protected async tryExtend(resource: string, token: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.call(() => this.redis.espLockExtend(this.lockKey(resource), token, ttlMs))) === 1;
+    return (
+      Number(await this.call(() => this.redis.espLockExtend(this.lockKey(resource), token, ttlMs))) === 1
+    );
   }
 }
 

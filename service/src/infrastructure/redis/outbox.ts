@@ -63,8 +63,14 @@ export class Outbox {
   }
 
   // Call inside the transaction of the change; the events exist exactly when the change commits.
-  async add(messages: OutboxMessage[], transaction: Transaction): Promise<string[]> {
-    const rows = messages.map((m) => ({ eventId: randomUUID(), stream: m.stream, type: m.type, payload: JSON.stringify(m.payload ?? null) }));
+  // (No transaction only where the database cannot hold one open, see scoped-transaction.ts.)
+  async add(messages: OutboxMessage[], transaction: Transaction | undefined): Promise<string[]> {
+    const rows = messages.map((m) => ({
+      eventId: randomUUID(),
+      stream: m.stream,
+      type: m.type,
+      payload: JSON.stringify(m.payload ?? null),
+    }));
     await this.model.bulkCreate(rows, { transaction });
     return rows.map((r) => r.eventId);
   }
@@ -137,50 +143,66 @@ export class OutboxRelay {
     } catch (err) {
       this.totals.failures++;
       this.backoffMs = Math.min(Math.max(100, this.backoffMs * 2), this.o.maxBackoffMs ?? 5000);
-      this.log.warn('outbox relay: publish failed; rows stay in the outbox', { error: (err as Error).message, retryInMs: this.backoffMs });
+      this.log.warn('outbox relay: publish failed; rows stay in the outbox', {
+        error: (err as Error).message,
+        retryInMs: this.backoffMs,
+      });
     }
     if (this.stopped) return;
     // A full batch means more may be waiting: go on at once.
     this.schedule(this.backoffMs || (moved >= (this.o.batchSize ?? 100) ? 0 : (this.o.intervalMs ?? 500)));
   }
 
-  // One batch, in order. Rows are locked (SKIP LOCKED on PostgreSQL) so replicas relay disjoint
-  // batches; a publish failure stops the batch and keeps the unpublished rest for the next try.
+  // One batch, in order. On PostgreSQL the rows are locked (SKIP LOCKED) so replicas relay disjoint
+  // batches; SQLite (embedded, one process, synchronous driver) runs it without a transaction. A
+  // publish failure stops the batch and keeps the unpublished rest for the next try.
   async relayOnce(): Promise<number> {
-    const postgres = this.sequelize.getDialect() === 'postgres';
-    const { moved, failure } = await this.sequelize.transaction(async (transaction) => {
-      const rows = await this.model.findAll({
-        where: { publishedAt: null },
-        order: [['seq', 'ASC']],
-        limit: this.o.batchSize ?? 100,
-        transaction,
-        ...(postgres ? { lock: transaction.LOCK.UPDATE, skipLocked: true } : {}),
-      });
-      const done: number[] = [];
-      let failure: Error | undefined;
-      for (const row of rows) {
-        const event: DomainEvent = { id: row.eventId, type: row.type, payload: JSON.parse(row.payload), occurredAt: row.createdAt.toISOString() };
-        try {
-          await this.bus.publish(row.stream, event);
-          done.push(row.seq);
-        } catch (err) {
-          failure = err as Error;
-          await this.model.update(
-            { attempts: row.attempts + 1, lastError: failure.message.slice(0, 500) },
-            { where: { seq: row.seq }, transaction },
-          );
-          break;
-        }
-      }
-      if (done.length > 0) {
-        await this.model.update({ publishedAt: new Date() }, { where: { seq: { [Op.in]: done } }, transaction });
-        this.totals.published += done.length;
-      }
-      // The failure is reported after the commit, so what was published is marked as such.
-      return { moved: done.length, failure };
-    });
+    const { moved, failure } =
+      this.sequelize.getDialect() === 'postgres'
+        ? await this.sequelize.transaction((t) => this.batch(t))
+        : await this.batch(undefined);
+    // The failure is reported after the commit, so what was published is marked as such.
     if (failure) throw failure;
     return moved;
+  }
+
+  private async batch(transaction: Transaction | undefined): Promise<{ moved: number; failure?: Error }> {
+    const rows = await this.model.findAll({
+      where: { publishedAt: null },
+      order: [['seq', 'ASC']],
+      limit: this.o.batchSize ?? 100,
+      transaction,
+      ...(transaction ? { lock: transaction.LOCK.UPDATE, skipLocked: true } : {}),
+    });
+    const done: number[] = [];
+    let failure: Error | undefined;
+    for (const row of rows) {
+      const event: DomainEvent = {
+        id: row.eventId,
+        type: row.type,
+        payload: JSON.parse(row.payload),
+        occurredAt: row.createdAt.toISOString(),
+      };
+      try {
+        await this.bus.publish(row.stream, event);
+        done.push(row.seq);
+      } catch (err) {
+        failure = err as Error;
+        await this.model.update(
+          { attempts: row.attempts + 1, lastError: failure.message.slice(0, 500) },
+          { where: { seq: row.seq }, transaction },
+        );
+        break;
+      }
+    }
+    if (done.length > 0) {
+      await this.model.update(
+        { publishedAt: new Date() },
+        { where: { seq: { [Op.in]: done } }, transaction },
+      );
+      this.totals.published += done.length;
+    }
+    return { moved: done.length, failure };
   }
 
   async stats(): Promise<RelayStats> {

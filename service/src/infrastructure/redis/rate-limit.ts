@@ -2,7 +2,12 @@
 // while Redis is unreachable, rate-limiter-flexible answers from the insurance limiter instead of
 // failing, and rejectIfRedisNotReady makes that switch immediate (no command waits on a dead socket).
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+  type RateLimiterRes,
+} from 'rate-limiter-flexible';
 import type { LimiterSpec, RateLimiterFactory } from '../rate-limit/rate-limiter.js';
 
 export interface RedisRateLimiterOptions {

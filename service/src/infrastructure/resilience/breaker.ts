@@ -33,7 +33,10 @@ export interface BreakerOptions {
 }
 
 export class BreakerOpenError extends Error {
-  constructor(readonly breaker: string, cause?: unknown) {
+  constructor(
+    readonly breaker: string,
+    cause?: unknown,
+  ) {
     super(`${breaker} is unavailable (circuit open)`, { cause });
     this.name = 'BreakerOpenError';
   }
@@ -53,7 +56,10 @@ export class Breaker {
   private readonly isAvailable: () => boolean;
   private readonly listeners = new Set<(state: BreakerState) => void>();
 
-  constructor(readonly name: string, options: BreakerOptions = {}) {
+  constructor(
+    readonly name: string,
+    options: BreakerOptions = {},
+  ) {
     this.isAvailable = options.isAvailable ?? (() => true);
     const isAvailable = this.isAvailable;
     this.cb = new CircuitBreaker<[Thunk], unknown>(

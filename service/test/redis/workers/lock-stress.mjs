@@ -17,8 +17,16 @@ let rejected = 0;
 let failedAcquire = 0;
 const t0 = performance.now();
 for (let i = 0; i < Number(CYCLES); i++) {
-  const grant = await lock.acquire('stress', { ttlMs: 5000, retries: 100_000, retryDelayMs: 1, retryJitterMs: 2 });
-  if (!grant) { failedAcquire++; continue; }
+  const grant = await lock.acquire('stress', {
+    ttlMs: 5000,
+    retries: 100_000,
+    retryDelayMs: 1,
+    retryJitterMs: 2,
+  });
+  if (!grant) {
+    failedAcquire++;
+    continue;
+  }
   // Anyone else inside the critical section right now makes this more than 1.
   if ((await redis.incr(active)) !== 1) overlaps++;
   if ((await counter.add(grant.fence)) === null) rejected++;
