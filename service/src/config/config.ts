@@ -72,8 +72,8 @@ const envSchema = z
     REDIS_MAX_RETRY_DELAY_MS: int(50, 60_000).default(2000),
     REDIS_OFFLINE_QUEUE_MAX: int(0, 1_000_000).default(1000),
 
-    RATE_LIMIT_CLIENT_POINTS: int(1, 1_000_000).default(600),
-    RATE_LIMIT_USER_POINTS: int(1, 1_000_000).default(1200),
+    RATE_LIMIT_CLIENT_POINTS: int(0, 1_000_000).default(0),
+    RATE_LIMIT_USER_POINTS: int(0, 1_000_000).default(0),
     RATE_LIMIT_WINDOW_S: int(1, 86_400).default(60),
     RATE_LIMIT_INSURANCE_DIVISOR: int(1, 1000).default(1),
     CACHE_TTL_S: int(1, 86_400).default(60),

@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
   // Probes above are never rate limited; everything below is, per client address.
   const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
-  if (limiters) app.use(limiters.perClient);
+  if (limiters?.perClient) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
     '/api/v1/users',
     recordMountPath(),
     authenticate(deps.auth),
-    ...(limiters ? [limiters.perUser] : []),
+    ...(limiters?.perUser ? [limiters.perUser] : []),
     userRoutes(deps.users),
   );
   if (deps.distributed) {

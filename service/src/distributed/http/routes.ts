@@ -185,39 +185,37 @@ export function flagsRoutes(d: DistributedRuntime): Router {
   return router;
 }
 
-// The limiters the app puts in front of the API.
+// The limiters the app puts in front of the API. A limit of 0 points (the default) leaves that
+// limiter out: a per-address limit that suits production would refuse load tests and benchmarks
+// that all come from one address, so deployments set RATE_LIMIT_CLIENT_POINTS/_USER_POINTS.
 export function httpLimiters(
   d: DistributedRuntime,
   log: Logger,
-): { perClient: RequestHandler; perUser: RequestHandler } {
+): { perClient?: RequestHandler; perUser?: RequestHandler } {
   const r = d.config.distributed.rateLimit;
   const enabled = () => d.flags.isEnabled('rateLimit');
+  const limiter = (name: string, points: number, key: (req: Request, res: Response) => string | undefined) =>
+    points > 0
+      ? rateLimit({
+          name,
+          limiter: d.rateLimiters.create({
+            keyPrefix: `http_${name}`,
+            points,
+            durationSeconds: r.windowSeconds,
+          }),
+          points,
+          durationSeconds: r.windowSeconds,
+          key,
+          enabled,
+          log,
+        })
+      : undefined;
   return {
-    perClient: rateLimit({
-      name: 'client',
-      limiter: d.rateLimiters.create({
-        keyPrefix: 'http_client',
-        points: r.clientPoints,
-        durationSeconds: r.windowSeconds,
-      }),
-      points: r.clientPoints,
-      durationSeconds: r.windowSeconds,
-      key: clientKey,
-      enabled,
-      log,
-    }),
-    perUser: rateLimit({
-      name: 'user',
-      limiter: d.rateLimiters.create({
-        keyPrefix: 'http_user',
-        points: r.userPoints,
-        durationSeconds: r.windowSeconds,
-      }),
-      points: r.userPoints,
-      durationSeconds: r.windowSeconds,
-      key: (_req, res) => (res.locals.principal as { id?: string } | undefined)?.id,
-      enabled,
-      log,
-    }),
+    perClient: limiter('client', r.clientPoints, clientKey),
+    perUser: limiter(
+      'user',
+      r.userPoints,
+      (_req, res) => (res.locals.principal as { id?: string } | undefined)?.id,
+    ),
   };
 }
