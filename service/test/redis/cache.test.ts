@@ -137,6 +137,16 @@ describe('TieredCache', () => {
     await waitFor('prefix invalidation on b', 200, () => !b.hasLocal('page:1'));
   });
 
+  it('CACHE_LOCAL_TTL_MS=0 means no in-process tier (every hit is a Redis round trip)', async () => {
+    const main = createRedisConnection(settingsFromUrl(REDIS_URL), 'cache-nolocal');
+    clients.push(main);
+    const cache = new TieredCache({ keyPrefix: testPrefix('cache-nolocal'), redis: main, localTtlMs: 0 });
+    await cache.set('k', 1, 60);
+    expect(await cache.get('k')).toBe(1);
+    expect(cache.hasLocal('k')).toBe(false);
+    expect(cache.stats.remoteHits).toBe(1);
+  });
+
   it('a load that races with an invalidation is returned but not stored', async () => {
     const cache = await replica(testPrefix('cache-race'));
     const loading = cache.getOrLoad('user:r', async () => {

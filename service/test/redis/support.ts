@@ -1,5 +1,6 @@
 // Shared by the Redis tier's suites: the server from hack/redis.sh, child workers, timing.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +78,7 @@ export async function waitFor(
 }
 
 // Figures the lead quotes: one line per measurement, easy to grep out of the test log.
+// Written synchronously: jest's forceExit must not cut the last suite's figures off.
 export function figure(test: string, values: Record<string, unknown>): void {
-  process.stdout.write(`[figures] ${test}: ${JSON.stringify(values)}\n`);
+  fs.writeSync(1, `[figures] ${test}: ${JSON.stringify(values)}\n`);
 }

@@ -37,7 +37,7 @@ export interface TieredCacheOptions {
   breaker?: Breaker;
   broadcaster?: Broadcaster;
   localMaxEntries?: number;
-  // false: Redis only (the benchmark measures the shared tier this way).
+  // false (or localTtlMs 0): Redis only (the benchmark measures the shared tier this way).
   localTier?: boolean;
   // The in-process copy lives at most this long, whatever the entry's TTL.
   localTtlMs?: number;
@@ -71,7 +71,11 @@ export class TieredCache implements Cache {
   };
   private readonly log: AdapterLogger;
 
+  private readonly localOn: boolean;
+
   constructor(private readonly o: TieredCacheOptions) {
+    // lru-cache reads a TTL of 0 as "never expires": 0 here means no in-process tier at all.
+    this.localOn = o.localTier !== false && (o.localTtlMs ?? 5000) > 0;
     this.local = new LRUCache<string, Entry>({ max: o.localMaxEntries ?? 10_000, ttl: o.localTtlMs ?? 5000 });
     this.log = o.log ?? silentLogger;
   }
@@ -127,7 +131,7 @@ export class TieredCache implements Cache {
     const raw = await this.remote('get', (r) => r.get(this.redisKey(key)));
     if (raw) {
       const entry = JSON.parse(raw) as Entry;
-      if (this.o.localTier !== false) {
+      if (this.localOn) {
         const ttlMs = await this.remote('pttl', (r) => r.pttl(this.redisKey(key)));
         this.local.set(
           key,
@@ -143,7 +147,7 @@ export class TieredCache implements Cache {
   }
 
   private async write(key: string, entry: Entry, ttlSeconds: number, tags: string[] = []): Promise<void> {
-    if (this.o.localTier !== false)
+    if (this.localOn)
       this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
     for (const tag of tags) {
       let set = this.localTags.get(tag);
