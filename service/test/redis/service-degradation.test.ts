@@ -102,6 +102,18 @@ describe('service on Redis, two replicas', () => {
     expect(samples[9]!).toBeLessThan(200);
   });
 
+  it('the login limiters of the core count failures in Redis, shared by both replicas', async () => {
+    const bad = { email: 'nobody@example.com', password: 'Wrong-Passw0rd!' };
+    for (const s of [a, b])
+      expect((await s.request('POST', '/api/v1/auth/login', { body: bad })).status).toBe(401);
+    const redis = a.composition.distributed.redis!;
+    const keys = await redis.keys(`${prefix}rl:login_fail_*`);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    const perIp = keys.find((k) => k.includes('login_fail_ip_per_day'));
+    // One counter for both replicas: two failures, one from each.
+    expect(Number(await redis.get(perIp!))).toBe(2);
+  });
+
   it('Redis stopped under load: no 5xx on reads, insurance rate limits, 503 locks, events kept; all recovers', async () => {
     const u = await createUser(a, 'degrade@example.com');
     const lockOk = await a.request<{ token: string }>('POST', '/distributed/lock/job', {
