@@ -5,6 +5,7 @@
 set -euo pipefail
 LOG_TAG=chart-template; source "$(dirname "$0")/../lib.sh"; source "$HACK_DIR/chart/tools.sh"
 need_tools "$HELM3" "$HELM4" "$KUBECONFORM"
+cd "$REPO_ROOT"
 
 k8s_schemas="$("$HACK_DIR/chart/k8s-schemas.sh")"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
@@ -52,4 +53,21 @@ for helm in "$HELM3" "$HELM4"; do
   done
 done
 ((failed == 0)) || die "$failed rendering(s) failed"
+
+# The alerts: PromQL that Prometheus accepts, and alerts that fire exactly when they should.
+if ! command -v promtool >/dev/null; then
+  log "installing Debian's prometheus package for promtool"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null \
+    || die "promtool is missing and apt-get install prometheus failed"
+fi
+"$HELM4" template orders "$CHART_DIR" --namespace shop -f "$CHART_DIR/ci/everything-on.yaml" \
+  --show-only templates/prometheusrule.yaml >"$work/prometheusrule.yaml"
+node --input-type=module -e '
+  import fs from "node:fs"; import { parse, stringify } from "yaml";
+  fs.writeFileSync(process.argv[2], stringify(parse(fs.readFileSync(process.argv[1], "utf8")).spec));
+' "$work/prometheusrule.yaml" "$work/rules.yaml"
+sed "s#RULES#$work/rules.yaml#" "$HACK_DIR/chart/testdata/alerts-test.yaml" >"$work/alerts-test.yaml"
+promtool check rules "$work/rules.yaml" >/dev/null || { promtool check rules "$work/rules.yaml"; die "promtool refuses the PrometheusRule"; }
+promtool test rules "$work/alerts-test.yaml" >"$work/promtool.out" 2>&1 || { cat "$work/promtool.out" >&2; die "the alert unit tests failed"; }
+log "PrometheusRule: promtool check and $(grep -c '^  - name:' "$HACK_DIR/chart/testdata/alerts-test.yaml") alert unit tests pass"
 log "every values file renders valid objects under Helm 3 and Helm 4"
