@@ -15,6 +15,8 @@ LOG_TAG=docker-base; source "$(dirname "$0")/lib.sh"
 IMAGE="${NODE_BASE_IMAGE:-node:24-bookworm-slim}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 STAND_IN_LABEL="dev.sqlize.platform.base-stand-in"
+# Part of the stand-in's identity: a change of layout (not only of Node) must rebuild it.
+STAND_IN_REVISION=2
 work_root="$CACHE_ROOT/docker-base"
 
 ensure_engine() {
@@ -38,7 +40,7 @@ if [[ "${1:-}" != rebuild ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; t
   if [[ -z "$built_for" || "$built_for" == "<no value>" ]]; then
     log "$IMAGE exists and is not a stand-in (a real pull): keeping it"; exit 0
   fi
-  if [[ "$built_for" == "$NODE_VERSION" ]]; then
+  if [[ "$built_for" == "$NODE_VERSION-r$STAND_IN_REVISION" ]]; then
     log "$IMAGE (stand-in with Node $NODE_VERSION) is already there"; exit 0
   fi
   log "$IMAGE was built for Node $built_for; rebuilding for $NODE_VERSION"
@@ -78,6 +80,8 @@ mkdir -p "$build/node" "$build/npm" "$build/rootfs/usr/local/bin" "$build/rootfs
 tar -xzf "$build/pkgs/$node_pkg-$NODE_VERSION.tgz" -C "$build/node"
 tar -xzf "$build/pkgs/npm-$NODE_IMAGE_NPM_VERSION.tgz" -C "$build/npm"
 install -m 0755 "$build/node/package/bin/node" "$build/rootfs/usr/local/bin/node"
+# Headers too, as in the official image: node-gyp builds native modules against them offline.
+cp -a "$build/node/package/include" "$build/rootfs/usr/local/"
 mv "$build/npm/package" "$build/rootfs/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$build/rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$build/rootfs/usr/local/bin/npx"
@@ -101,7 +105,7 @@ log "importing as $IMAGE"
 tar -C "$build/rootfs" -c . | docker import \
   --change "ENV NODE_VERSION=$NODE_VERSION" \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change "LABEL $STAND_IN_LABEL=$NODE_VERSION" \
+  --change "LABEL $STAND_IN_LABEL=$NODE_VERSION-r$STAND_IN_REVISION" \
   --change 'CMD ["node"]' \
   - "$IMAGE" >/dev/null
 docker run --rm "$IMAGE" node -e 'console.log(`node ${process.version} on ${require("os").release()}`)' >&2 \
