@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { freePort, startProcess, waitUntilReady } from './process.js';
+import type { Row } from './report.js';
+import { median } from './stats.js';
+import type { Subject, SubjectContext } from './subjects.js';
+import { wrk } from './wrk.js';
+
+export interface MeasureOptions {
+  seconds: number;
+  warmupSeconds: number;
+  rounds: number;
+  connections: number;
+  serverCpus: string;
+  loadCpus: string;
+  logDir: string;
+  deps: Pick<SubjectContext, 'databaseUrl' | 'redisUrl'>;
+}
+
+/**
+ * Starts one subject as its own process on the server core, loads it from the other core with wrk
+ * (a warm-up, then several rounds), stops it, and reports the median of each figure over the rounds.
+ */
+export async function measure(subject: Subject, o: MeasureOptions): Promise<Row> {
+  const ctx: SubjectContext = { port: await freePort(), ...o.deps };
+  const base = `http://127.0.0.1:${ctx.port}`;
+  const proc = startProcess(
+    subject.command,
+    subject.args,
+    subject.env(ctx),
+    o.serverCpus,
+    join(o.logDir, `${subject.id}.log`),
+  );
+  try {
+    await waitUntilReady(subject.label, base + subject.readyPath, proc.child);
+    const { path, headers } = await subject.prepare(ctx);
+    const load = { url: base + path, connections: o.connections, headers, cpus: o.loadCpus };
+    await wrk({ ...load, seconds: o.warmupSeconds });
+    const rounds = [];
+    for (let i = 0; i < o.rounds; i++) rounds.push(await wrk({ ...load, seconds: o.seconds }));
+    const row: Row = {
+      id: subject.id,
+      label: subject.label,
+      group: subject.group,
+      ceiling: subject.ceiling ?? false,
+      rps: median(rounds.map((r) => r.rps)),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    };
+    process.stderr.write(
+      `[bench] ${subject.label}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors\n`,
+    );
+    return row;
+  } finally {
+    await proc.stop();
+  }
+}

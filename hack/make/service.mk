@@ -1,0 +1,11 @@
+# The service's test tiers. Unit tests need nothing running; the integration tier needs
+# PostgreSQL, which hack/with-deps.sh starts (and stops again only if it started it).
+.PHONY: test-unit test-integration
+
+test-unit: deps ## service unit tests (no external process)
+	@cd service && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --selectProjects unit
+
+test-integration: build ## service integration + fault tests on SQLite and PostgreSQL, coverage gate >= 85% lines
+	@hack/with-deps.sh postgres -- hack/service-test-integration.sh
+
+TEST_TIERS += test-unit test-integration

@@ -1,0 +1,21 @@
+// jest for the service: ts-jest ESM; unit and integration tests are separate projects so the
+// make targets can run them apart, and the coverage gate applies to a full run.
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }] },
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
+    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
+  ],
+  // Entry points only parse arguments and call into src; the tests start them as processes.
+  collectCoverageFrom: ['src/**/*.ts', '!src/main.ts', '!src/cli/**'],
+  coverageReporters: ['text-summary', 'json-summary', 'lcov'],
+  coverageThreshold: { global: { lines: 85 } },
+};

@@ -1,0 +1,140 @@
+// The composition root: the one module that knows the tsyringe container. It wires adapters to
+// ports and hands the HTTP layer and the runtime finished objects.
+import fs from 'node:fs';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { Config } from './config/config.js';
+import { resolveJwtSecret } from './config/jwt-secret.js';
+import { AuthService } from './domain/auth/auth.service.js';
+import type { LoginThrottle } from './domain/auth/ports.js';
+import { RulesEngine, loadRules } from './domain/rules/rules.js';
+import { SessionsService } from './domain/sessions/sessions.service.js';
+import { systemClock, type Clock, type LoggerProvider } from './domain/shared/ports.js';
+import { ensureBootstrapAdmin } from './domain/users/bootstrap-admin.js';
+import type { UserRepository } from './domain/users/user.js';
+import { UsersService } from './domain/users/users.service.js';
+import { createApp } from './http/app.js';
+import { MemoryCache } from './infrastructure/cache/cache.js';
+import { Database } from './infrastructure/db/database.js';
+import { Migrator } from './infrastructure/db/migrator.js';
+import { SequelizeRevocationStore, SequelizeSessionRepository } from './infrastructure/db/repositories/session.repository.js';
+import { SequelizeUserRepository } from './infrastructure/db/repositories/user.repository.js';
+import { createSequelize } from './infrastructure/db/sequelize.js';
+import { StaticFeatureFlags } from './infrastructure/flags/feature-flags.js';
+import { LoggerFactory } from './infrastructure/logging/logger.js';
+import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
+import { MemoryRateLimiterFactory, type RateLimiterFactory } from './infrastructure/rate-limit/rate-limiter.js';
+import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
+import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
+import { HealthRegistry } from './runtime/health-registry.js';
+import { Lifecycle } from './runtime/lifecycle.js';
+import { Service } from './runtime/service.js';
+import { TOKENS } from './tokens.js';
+
+export interface BuildOptions {
+  // Where log lines go; stdout by default (tests read them from a stream).
+  logStream?: NodeJS.WritableStream;
+  clock?: Clock;
+}
+
+export interface Composition {
+  container: DependencyContainer;
+  service: Service;
+  database: Database;
+  migrator: Migrator;
+  loggers: LoggerProvider;
+  lifecycle: Lifecycle;
+  health: HealthRegistry;
+}
+
+function serviceVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildLoggers(config: Config, stream?: NodeJS.WritableStream): LoggerFactory {
+  return new LoggerFactory({
+    level: config.log.level,
+    format: config.log.format,
+    debugCategories: config.log.debug,
+    service: config.service.name,
+    stream,
+  });
+}
+
+export function compose(config: Config, options: BuildOptions = {}): Composition {
+  // A child container per composition, so tests can run several services in one process.
+  const c = rootContainer.createChildContainer();
+  const loggers = buildLoggers(config, options.logStream);
+  const log = loggers.get('app');
+  const clock = options.clock ?? systemClock;
+
+  const jwt = resolveJwtSecret(config);
+  if (jwt.generatedAt) {
+    log.warn('JWT_SECRET is not set: using a generated development secret (refused in production)', { file: jwt.generatedAt });
+  }
+
+  const database = new Database(createSequelize(config.db, loggers.get('db')));
+  const migrator = new Migrator(database.sequelize, loggers.get('db'), config.db.storage);
+  const health = new HealthRegistry(config.health.timeoutMs, config.health.intervalMs);
+  health.register({ name: 'database', critical: true, check: () => database.ping() });
+  const lifecycle = new Lifecycle();
+  const rateLimiters: RateLimiterFactory = new MemoryRateLimiterFactory();
+
+  c.register(TOKENS.Config, { useValue: config });
+  c.register(TOKENS.LoggerFactory, { useValue: loggers });
+  c.register(TOKENS.Clock, { useValue: clock });
+  c.register(TOKENS.Database, { useValue: database });
+  c.register(TOKENS.Migrator, { useValue: migrator });
+  c.register(TOKENS.HealthRegistry, { useValue: health });
+  c.register(TOKENS.Lifecycle, { useValue: lifecycle });
+  c.register(TOKENS.PasswordHasher, { useValue: new BcryptPasswordHasher(config.security.bcryptCost) });
+  c.register(TOKENS.TokenService, {
+    useValue: new JwtTokenService(
+      { secret: jwt.secret, issuer: config.jwt.issuer, audience: config.jwt.audience, accessTtl: config.jwt.accessTtl, refreshTtl: config.jwt.refreshTtl },
+      clock,
+    ),
+  });
+  c.register(TOKENS.RulesEngine, { useValue: new RulesEngine(loadRules(config.rules)) });
+  c.register(TOKENS.RateLimiterFactory, { useValue: rateLimiters });
+  c.register<LoginThrottle>(TOKENS.LoginThrottle, {
+    useValue: new RateLimiterLoginThrottle(rateLimiters, {
+      maxConsecutiveFails: config.loginLimits.maxConsecutiveFails,
+      consecutiveBlockSeconds: config.loginLimits.consecutiveBlockS,
+      maxFailsPerIpDay: config.loginLimits.maxFailsPerIpDay,
+    }),
+  });
+  c.register(TOKENS.Cache, { useValue: new MemoryCache() });
+  c.register(TOKENS.FeatureFlags, { useValue: new StaticFeatureFlags() });
+  c.registerSingleton(TOKENS.UserRepository, SequelizeUserRepository);
+  c.registerSingleton(TOKENS.SessionRepository, SequelizeSessionRepository);
+  c.registerSingleton(TOKENS.RevocationStore, SequelizeRevocationStore);
+  c.registerSingleton(TOKENS.UsersService, UsersService);
+  c.registerSingleton(TOKENS.AuthService, AuthService);
+  c.registerSingleton(TOKENS.SessionsService, SessionsService);
+
+  const users = c.resolve<UsersService>(TOKENS.UsersService);
+  const app = createApp({
+    config,
+    loggers,
+    lifecycle,
+    health,
+    auth: c.resolve<AuthService>(TOKENS.AuthService),
+    users,
+    sessions: c.resolve<SessionsService>(TOKENS.SessionsService),
+    version: serviceVersion(),
+  });
+  const service = new Service({
+    config,
+    app,
+    database,
+    migrator,
+    lifecycle,
+    log,
+    bootstrapAdmin: () => ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
+  });
+  return { container: c, service, database, migrator, loggers, lifecycle, health };
+}

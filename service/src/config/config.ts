@@ -1,0 +1,284 @@
+// The service's whole configuration, parsed once from the environment at start-up.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+// Repo-level git-ignored state folder: src/config (or dist/config) -> service -> repo root.
+export const DEFAULT_STATE_DIR = path.resolve(fileURLToPath(new URL('../../../.local', import.meta.url)));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const csv = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+// Express accepts boolean, hop count, or a list of trusted addresses/subnets/named ranges.
+const trustProxy = z.string().transform((v): boolean | number | string[] => {
+  if (v === 'true') return true;
+  if (v === 'false' || v === '') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((s) => s.trim());
+});
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    SERVICE_NAME: z.string().min(1).default('express-sqlize'),
+    REGION: z.string().default('local'),
+    ZONE: z.string().default('local'),
+    STATE_DIR: z.string().default(DEFAULT_STATE_DIR),
+
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    DEBUG: csv.default([]),
+
+    DATABASE_URL: optionalString,
+    DB_DIALECT: z.enum(['sqlite', 'postgres']).optional(),
+    DB_HOST: z.string().default('127.0.0.1'),
+    DB_PORT: int(1, 65535).default(5432),
+    DB_NAME: z.string().default('express_sqlize'),
+    DB_USER: z.string().default('postgres'),
+    DB_PASSWORD: z.string().default(''),
+    DB_SSL: bool.default(false),
+    DB_STORAGE: optionalString,
+    DB_POOL_MIN: int(0, 1000).default(0),
+    DB_POOL_MAX: int(1, 1000).default(10),
+    DB_POOL_ACQUIRE_MS: int(100, 600_000).default(5000),
+    DB_POOL_IDLE_MS: int(100, 600_000).default(10_000),
+    DB_CONNECT_TIMEOUT_MS: int(100, 600_000).default(3000),
+    DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
+    MIGRATE_ON_BOOT: bool.default(true),
+
+    REDIS_URL: optionalString,
+    REDIS_HOST: optionalString,
+    REDIS_PORT: int(1, 65535).default(6379),
+    REDIS_DB: int(0, 15).default(0),
+    REDIS_PASSWORD: optionalString,
+    REDIS_TLS: bool.default(false),
+    REDIS_KEY_PREFIX: z.string().default('esp:'),
+
+    JWT_SECRET: optionalString,
+    JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d').default('15m'),
+    JWT_REFRESH_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d').default('7d'),
+    JWT_ISSUER: z.string().min(1).default('express-sqlize'),
+    JWT_AUDIENCE: z.string().min(1).default('express-sqlize-api'),
+
+    METRICS_ENABLED: bool.default(true),
+    METRICS_PORT: int(1, 65535).optional(),
+    METRICS_PATH: z.string().startsWith('/').default('/metrics'),
+    METRICS_PREFIX: z.string().default('esp_'),
+
+    HEALTH_CHECK_TIMEOUT_MS: int(10, 60_000).default(2000),
+    HEALTH_CHECK_INTERVAL_MS: int(0, 600_000).default(0),
+
+    TRUST_PROXY: trustProxy.default(false),
+    CORS_ORIGINS: csv.default([]),
+    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb').default('100kb'),
+    HTTPS_REDIRECT: bool.default(false),
+    BCRYPT_COST: int(4, 15).default(12),
+    AUTH_COOKIE: bool.default(true),
+    COOKIE_SECURE: bool.optional(),
+
+    ADMIN_EMAIL: z.email().default('admin@example.com'),
+    ADMIN_PASSWORD: optionalString,
+    ADMIN_NAME: z.string().min(1).default('Administrator'),
+
+    PASSWORD_MIN_LENGTH: int(8, 128).default(12),
+    EMAIL_DOMAIN_ALLOWLIST: csv.default([]),
+    RULES_FILE: optionalString,
+
+    LOGIN_MAX_CONSECUTIVE_FAILS: int(1, 1000).default(5),
+    LOGIN_CONSECUTIVE_BLOCK_S: int(1, 86_400).default(900),
+    LOGIN_MAX_FAILS_PER_IP_DAY: int(1, 100_000).default(100),
+
+    SHUTDOWN_DELAY_MS: int(0, 600_000).default(5000),
+    SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(20_000),
+
+    FEATURE_FLAGS_FILE: optionalString,
+  })
+  // Unknown variables are the rest of the environment: ignore them.
+  .loose();
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  service: { name: string; region: string; zone: string };
+  stateDir: string;
+  log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT']; debug: string[] };
+  db: {
+    dialect: 'sqlite' | 'postgres';
+    url?: string;
+    host: string;
+    port: number;
+    name: string;
+    user: string;
+    password: string;
+    ssl: boolean;
+    storage: string;
+    pool: { min: number; max: number; acquireMs: number; idleMs: number };
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+    migrateOnBoot: boolean;
+  };
+  redis: {
+    url?: string;
+    host?: string;
+    port: number;
+    db: number;
+    password?: string;
+    tls: boolean;
+    keyPrefix: string;
+  };
+  jwt: {
+    secret?: string;
+    accessTtl: string;
+    refreshTtl: string;
+    issuer: string;
+    audience: string;
+  };
+  metrics: { enabled: boolean; port?: number; path: string; prefix: string };
+  health: { timeoutMs: number; intervalMs: number };
+  http: {
+    trustProxy: boolean | number | string[];
+    corsOrigins: string[];
+    bodyLimit: string;
+    httpsRedirect: boolean;
+    authCookie: boolean;
+    cookieSecure: boolean;
+  };
+  security: { bcryptCost: number };
+  admin: { email: string; password?: string; name: string };
+  rules: { passwordMinLength: number; emailDomainAllowlist: string[]; file?: string };
+  loginLimits: { maxConsecutiveFails: number; consecutiveBlockS: number; maxFailsPerIpDay: number };
+  shutdown: { delayMs: number; timeoutMs: number };
+  featureFlagsFile?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// A secret shorter than this (or a well-known placeholder) is refused in production.
+const MIN_SECRET_LENGTH = 32;
+const PLACEHOLDER_SECRETS = /^(secret|changeme|change-me|jwt_secret|your-secret.*|default)$/i;
+
+export function weakSecretReason(secret: string | undefined): string | undefined {
+  if (secret === undefined) return 'is required in production';
+  if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters`;
+  if (PLACEHOLDER_SECRETS.test(secret)) return 'is a well-known placeholder';
+  if (new Set(secret).size < 8) return 'has too few distinct characters';
+  return undefined;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const name = i.path.join('.') || '(environment)';
+      const value = source[name];
+      const shown = value === undefined || /SECRET|PASSWORD/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+      return `${name}: ${i.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const isProduction = e.NODE_ENV === 'production';
+  if (isProduction) {
+    const reason = weakSecretReason(e.JWT_SECRET);
+    if (reason) problems.push(`JWT_SECRET: ${reason}`);
+  }
+  const dialect = e.DB_DIALECT ?? (e.DATABASE_URL ? 'postgres' : 'sqlite');
+  if (e.DATABASE_URL && dialect === 'postgres' && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (e.DB_POOL_MIN > e.DB_POOL_MAX) problems.push('DB_POOL_MIN: must not exceed DB_POOL_MAX');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    service: { name: e.SERVICE_NAME, region: e.REGION, zone: e.ZONE },
+    stateDir: e.STATE_DIR,
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT, debug: e.DEBUG },
+    db: {
+      dialect,
+      url: e.DATABASE_URL,
+      host: e.DB_HOST,
+      port: e.DB_PORT,
+      name: e.DB_NAME,
+      user: e.DB_USER,
+      password: e.DB_PASSWORD,
+      ssl: e.DB_SSL,
+      storage: e.DB_STORAGE ?? path.join(e.STATE_DIR, 'express-sqlize.sqlite'),
+      pool: { min: e.DB_POOL_MIN, max: e.DB_POOL_MAX, acquireMs: e.DB_POOL_ACQUIRE_MS, idleMs: e.DB_POOL_IDLE_MS },
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      migrateOnBoot: e.MIGRATE_ON_BOOT,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      host: e.REDIS_HOST,
+      port: e.REDIS_PORT,
+      db: e.REDIS_DB,
+      password: e.REDIS_PASSWORD,
+      tls: e.REDIS_TLS,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+    },
+    jwt: {
+      secret: e.JWT_SECRET,
+      accessTtl: e.JWT_EXPIRES_IN,
+      refreshTtl: e.JWT_REFRESH_EXPIRES_IN,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT, path: e.METRICS_PATH, prefix: e.METRICS_PREFIX },
+    health: { timeoutMs: e.HEALTH_CHECK_TIMEOUT_MS, intervalMs: e.HEALTH_CHECK_INTERVAL_MS },
+    http: {
+      trustProxy: e.TRUST_PROXY,
+      corsOrigins: e.CORS_ORIGINS,
+      bodyLimit: e.BODY_LIMIT,
+      httpsRedirect: e.HTTPS_REDIRECT,
+      authCookie: e.AUTH_COOKIE,
+      cookieSecure: e.COOKIE_SECURE ?? isProduction,
+    },
+    security: { bcryptCost: e.BCRYPT_COST },
+    admin: { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD, name: e.ADMIN_NAME },
+    rules: {
+      passwordMinLength: e.PASSWORD_MIN_LENGTH,
+      emailDomainAllowlist: e.EMAIL_DOMAIN_ALLOWLIST.map((d) => d.toLowerCase()),
+      file: e.RULES_FILE,
+    },
+    loginLimits: {
+      maxConsecutiveFails: e.LOGIN_MAX_CONSECUTIVE_FAILS,
+      consecutiveBlockS: e.LOGIN_CONSECUTIVE_BLOCK_S,
+      maxFailsPerIpDay: e.LOGIN_MAX_FAILS_PER_IP_DAY,
+    },
+    shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    featureFlagsFile: e.FEATURE_FLAGS_FILE,
+  };
+}
+
+export function durationToSeconds(d: string): number {
+  const m = /^(\d+)([smhd])$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,84 @@
+// The Express application: middleware order, routes and error handling. Dependencies come in
+// ready-made from the composition root; this module never touches the container.
+import cookieParser from 'cookie-parser';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config/config.js';
+import type { AuthService } from '../domain/auth/auth.service.js';
+import type { SessionsService } from '../domain/sessions/sessions.service.js';
+import type { LoggerProvider } from '../domain/shared/ports.js';
+import type { UsersService } from '../domain/users/users.service.js';
+import type { HealthRegistry } from '../runtime/health-registry.js';
+import type { Lifecycle } from '../runtime/lifecycle.js';
+import { accessLog, recordMountPath } from './middleware/access-log.js';
+import { authenticate } from './middleware/authenticate.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { requestContextMiddleware } from './middleware/request-context.js';
+import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
+import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { userRoutes } from './routes/users.js';
+
+export interface AppDeps {
+  config: Config;
+  loggers: LoggerProvider;
+  lifecycle: Lifecycle;
+  health: HealthRegistry;
+  auth: AuthService;
+  users: UsersService;
+  sessions: SessionsService;
+  version: string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, loggers, lifecycle } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestContextMiddleware());
+  app.use(accessLog(loggers.get('http')));
+  app.use(connectionCloseWhenClosing(lifecycle));
+  // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
+  app.use(helmet());
+  if (config.http.httpsRedirect) app.use(httpsRedirect());
+  app.use(
+    cors({
+      origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
+      credentials: true,
+      exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After'],
+    }),
+  );
+  app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
+
+  const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
+  const docsPage = renderDocsPage(openapi);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage);
+  });
+
+  app.use(requireJsonBody());
+  app.use(express.json({ limit: config.http.bodyLimit, strict: true }));
+  app.use(cookieParser());
+  app.use(
+    '/api/v1/auth',
+    recordMountPath(),
+    authRoutes({
+      auth: deps.auth,
+      sessions: deps.sessions,
+      users: deps.users,
+      cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
+    }),
+  );
+  app.use('/api/v1/users', recordMountPath(), authenticate(deps.auth), userRoutes(deps.users));
+
+  app.use(notFound());
+  app.use(errorHandler(loggers.get('http')));
+  return app;
+}

@@ -1,0 +1,80 @@
+// Every error becomes problem+json. Clients never see stack traces, SQL or driver messages.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import {
+  BaseError as SequelizeError,
+  ConnectionError,
+  ConnectionAcquireTimeoutError,
+  TimeoutError,
+} from 'sequelize';
+import { DomainError, RuleViolationError, TooManyRequestsError } from '../../domain/shared/errors.js';
+import type { Logger } from '../../domain/shared/ports.js';
+import { HttpProblem, type ProblemKind, sendProblem } from '../problem.js';
+
+const DOMAIN_KINDS: Record<string, ProblemKind> = {
+  'not-found': 'not-found',
+  conflict: 'conflict',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  'precondition-failed': 'precondition-failed',
+  'precondition-required': 'precondition-required',
+  'rule-violation': 'rule-violation',
+  'too-many-requests': 'too-many-requests',
+  'service-unavailable': 'service-unavailable',
+};
+
+// body-parser marks its errors with a type; map the ones a client can cause.
+const BODY_PARSER_KINDS: Record<string, ProblemKind> = {
+  'entity.parse.failed': 'malformed-json',
+  'entity.too.large': 'payload-too-large',
+  'encoding.unsupported': 'unsupported-media-type',
+  'charset.unsupported': 'unsupported-media-type',
+  'entity.verify.failed': 'validation-error',
+  'request.aborted': 'validation-error',
+};
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof ConnectionError || err instanceof ConnectionAcquireTimeoutError || err instanceof TimeoutError) {
+    return true;
+  }
+  // pg reports a connection lost mid-query as a plain error wrapped by Sequelize.
+  if (err instanceof SequelizeError) {
+    const original = (err as { original?: { code?: string; message?: string } }).original;
+    const code = original?.code ?? '';
+    return (
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code) ||
+      /Connection terminated|connection is closed|not queryable/i.test(original?.message ?? '')
+    );
+  }
+  return false;
+}
+
+export function notFound(): RequestHandler {
+  return (req, _res, next) => next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`));
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpProblem) return sendProblem(res, err.kind, err.detail, err.extra);
+    if (err instanceof DomainError) {
+      if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      const extra: Record<string, unknown> = err instanceof RuleViolationError ? { rule: err.rule } : { ...err.details };
+      return sendProblem(res, DOMAIN_KINDS[err.kind] ?? 'internal', err.message, extra);
+    }
+    const bodyType = (err as { type?: unknown }).type;
+    if (typeof bodyType === 'string' && BODY_PARSER_KINDS[bodyType]) {
+      const kind = BODY_PARSER_KINDS[bodyType];
+      return sendProblem(res, kind, kind === 'payload-too-large' ? 'the body exceeds the size limit' : undefined);
+    }
+    if (isDatabaseUnavailable(err)) {
+      log.warn('database unavailable', { error: (err as Error).message });
+      res.setHeader('Retry-After', '5');
+      return sendProblem(res, 'service-unavailable', 'the database is not reachable; retry shortly');
+    }
+    log.error('unhandled error', { error: err });
+    sendProblem(res, 'internal', 'an unexpected error occurred; quote the request id when reporting it');
+  };
+}

@@ -1,0 +1,66 @@
+// Probes for Kubernetes (/startup, /live, /ready), the aggregate /health and /api/test.
+import { Router } from 'express';
+import type { HealthRegistry } from '../../runtime/health-registry.js';
+import type { Lifecycle } from '../../runtime/lifecycle.js';
+import { sendProblem } from '../problem.js';
+
+export interface HealthRouteDeps {
+  lifecycle: Lifecycle;
+  health: HealthRegistry;
+  service: { name: string; region: string; zone: string };
+}
+
+export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): Router {
+  const router = Router();
+  const noStore = { 'Cache-Control': 'no-store' };
+
+  router.get('/startup', (_req, res) => {
+    res.set(noStore).status(lifecycle.isStarted ? 200 : 503).json({ status: lifecycle.isStarted ? 'started' : 'starting' });
+  });
+
+  // Liveness says only that the event loop answers; dependencies never make it fail.
+  router.get('/live', (_req, res) => {
+    res.set(noStore).json({ status: 'alive' });
+  });
+
+  router.get('/ready', async (_req, res) => {
+    res.set(noStore);
+    if (!lifecycle.acceptsTraffic) {
+      res.status(503).json({ status: 'down', phase: lifecycle.phase, checks: {} });
+      return;
+    }
+    const report = await health.run();
+    res.status(report.status === 'down' ? 503 : 200).json({ ...report, phase: lifecycle.phase });
+  });
+
+  router.get('/health', async (_req, res) => {
+    const report = await health.run();
+    const status = lifecycle.acceptsTraffic ? report.status : 'down';
+    res
+      .set(noStore)
+      .status(status === 'down' ? 503 : 200)
+      .json({
+        status,
+        service: service.name,
+        region: service.region,
+        zone: service.zone,
+        uptimeSeconds: Math.round(process.uptime()),
+        timestamp: new Date().toISOString(),
+        checks: report.checks,
+      });
+  });
+
+  // The original design's smoke endpoint: answers without touching a dependency.
+  router.get('/api/test', (_req, res) => {
+    if (lifecycle.phase === 'starting') return sendProblem(res, 'service-unavailable', 'starting');
+    res.json({
+      message: 'API is working',
+      service: service.name,
+      region: service.region,
+      zone: service.zone,
+      timestamp: new Date().toISOString(),
+    });
+  });
+
+  return router;
+}

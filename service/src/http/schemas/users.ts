@@ -1,0 +1,91 @@
+// Users API schemas: request validation and the OpenAPI document come from these.
+import { z } from 'zod';
+import { ROLES, SORTABLE_FIELDS, STATUSES } from '../../domain/users/user.js';
+
+// Names are stored as given; they are only ever returned as JSON, never rendered as HTML.
+const name = z.string().trim().min(1).max(200);
+const email = z.email().max(320);
+// bcrypt reads only the first 72 bytes, so longer passwords would be silently truncated.
+const password = z
+  .string()
+  .max(72)
+  .refine((p) => Buffer.byteLength(p) <= 72, 'must be at most 72 bytes');
+
+export const UserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    status: z.enum(STATUSES),
+    version: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'User' });
+
+export const CreateUserBody = z
+  .object({ email, name, password, role: z.enum(ROLES).optional(), status: z.enum(STATUSES).optional() })
+  .strict()
+  .meta({ id: 'CreateUser' });
+
+export const ReplaceUserBody = z
+  .object({
+    email,
+    name,
+    role: z.enum(ROLES),
+    status: z.enum(STATUSES),
+    password: password.optional(),
+    version: z.number().int().min(1).optional().meta({ description: 'instead of If-Match' }),
+  })
+  .strict()
+  .meta({ id: 'ReplaceUser' });
+
+export const PatchUserBody = z
+  .object({
+    email: email.optional(),
+    name: name.optional(),
+    role: z.enum(ROLES).optional(),
+    status: z.enum(STATUSES).optional(),
+    password: password.optional(),
+    version: z.number().int().min(1).optional().meta({ description: 'instead of If-Match' }),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).some((k) => k !== 'version'), 'at least one field to change')
+  .meta({ id: 'PatchUser' });
+
+export const MAX_LIMIT = 100;
+export const MAX_OFFSET = 1_000_000;
+const sortPattern = new RegExp(`^-?(${SORTABLE_FIELDS.join('|')})(,-?(${SORTABLE_FIELDS.join('|')}))*$`);
+
+export const ListUsersQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(20),
+    offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
+    sort: z
+      .string()
+      .regex(sortPattern, `comma-separated fields from ${SORTABLE_FIELDS.join(', ')}, each optionally prefixed by -`)
+      .default('createdAt')
+      .meta({ example: '-createdAt,email' }),
+    role: z.enum(ROLES).optional(),
+    status: z.enum(STATUSES).optional(),
+    email: z.string().max(320).optional().meta({ description: 'exact match, case-insensitive' }),
+    name: z.string().min(1).max(200).optional().meta({ description: 'substring, case-insensitive' }),
+  })
+  .strict();
+
+export const UserListSchema = z
+  .object({
+    items: z.array(UserSchema),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    links: z.object({
+      self: z.string(),
+      first: z.string(),
+      last: z.string(),
+      next: z.string().optional(),
+      prev: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'UserList' });

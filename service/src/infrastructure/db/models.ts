@@ -1,0 +1,89 @@
+// Sequelize models, defined per Sequelize instance (so tests can hold several databases at once).
+import {
+  type CreationOptional,
+  DataTypes,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize';
+
+export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAttributes<UserRow>> {
+  id: CreationOptional<string>;
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: string;
+  status: string;
+  version: CreationOptional<number>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface SessionRow extends Model<InferAttributes<SessionRow>, InferCreationAttributes<SessionRow>> {
+  id: string;
+  userId: string;
+  currentJti: string;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: CreationOptional<Date>;
+  lastUsedAt: CreationOptional<Date>;
+  expiresAt: Date;
+  revokedAt: CreationOptional<Date | null>;
+  revokedReason: CreationOptional<string | null>;
+}
+
+export interface RevokedTokenRow extends Model<InferAttributes<RevokedTokenRow>, InferCreationAttributes<RevokedTokenRow>> {
+  jti: string;
+  expiresAt: Date;
+}
+
+export interface Models {
+  User: ModelStatic<UserRow>;
+  Session: ModelStatic<SessionRow>;
+  RevokedToken: ModelStatic<RevokedTokenRow>;
+}
+
+export function defineModels(sequelize: Sequelize): Models {
+  const User = sequelize.define<UserRow>(
+    'User',
+    {
+      id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+      email: { type: DataTypes.STRING(320), allowNull: false },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      passwordHash: { type: DataTypes.STRING(100), allowNull: false },
+      role: { type: DataTypes.STRING(16), allowNull: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { tableName: 'users' },
+  );
+  const Session = sequelize.define<SessionRow>(
+    'Session',
+    {
+      id: { type: DataTypes.UUID, primaryKey: true },
+      userId: { type: DataTypes.UUID, allowNull: false },
+      currentJti: { type: DataTypes.STRING(64), allowNull: false },
+      userAgent: { type: DataTypes.STRING(512), allowNull: true },
+      ip: { type: DataTypes.STRING(64), allowNull: true },
+      createdAt: DataTypes.DATE,
+      lastUsedAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+      revokedAt: { type: DataTypes.DATE, allowNull: true },
+      revokedReason: { type: DataTypes.STRING(64), allowNull: true },
+    },
+    { tableName: 'sessions', updatedAt: false },
+  );
+  const RevokedToken = sequelize.define<RevokedTokenRow>(
+    'RevokedToken',
+    {
+      jti: { type: DataTypes.STRING(64), primaryKey: true },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { tableName: 'revoked_tokens', updatedAt: false },
+  );
+  return { User, Session, RevokedToken };
+}

@@ -1,0 +1,113 @@
+// UserRepository on Sequelize. Only bound parameters reach SQL; sort and filter fields come
+// from the domain's allow-list, never from raw request text.
+import { Op, UniqueConstraintError, type WhereOptions, fn, col, where as sqlWhere } from 'sequelize';
+import { inject, injectable } from 'tsyringe';
+import { TOKENS } from '../../../tokens.js';
+import { ConflictError } from '../../../domain/shared/errors.js';
+import type {
+  NewUser,
+  Role,
+  Status,
+  User,
+  UserChanges,
+  UserListQuery,
+  UserRepository,
+  UserWithSecret,
+} from '../../../domain/users/user.js';
+import type { Database } from '../database.js';
+import type { UserRow } from '../models.js';
+
+function toUser(row: UserRow): UserWithSecret {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.passwordHash,
+    role: row.role as Role,
+    status: row.status as Status,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function publicUser(row: UserRow): User {
+  const { passwordHash: _omit, ...user } = toUser(row);
+  return user;
+}
+
+@injectable()
+export class SequelizeUserRepository implements UserRepository {
+  constructor(@inject(TOKENS.Database) private readonly db: Database) {}
+
+  private get model() {
+    return this.db.models.User;
+  }
+
+  async findById(id: string): Promise<UserWithSecret | null> {
+    const row = await this.model.findByPk(id);
+    return row ? toUser(row) : null;
+  }
+
+  async findByEmail(email: string): Promise<UserWithSecret | null> {
+    const row = await this.model.findOne({ where: sqlWhere(fn('lower', col('email')), email.toLowerCase()) });
+    return row ? toUser(row) : null;
+  }
+
+  async list(query: UserListQuery): Promise<{ items: User[]; total: number }> {
+    const conditions: WhereOptions[] = [];
+    if (query.filter.role) conditions.push({ role: query.filter.role });
+    if (query.filter.status) conditions.push({ status: query.filter.status });
+    if (query.filter.email) conditions.push(sqlWhere(fn('lower', col('email')), query.filter.email.toLowerCase()));
+    if (query.filter.nameContains) {
+      // instr/strpos need no LIKE escaping, so % and _ in the filter are plain characters.
+      const position = this.db.dialect === 'postgres' ? 'strpos' : 'instr';
+      conditions.push(
+        sqlWhere(fn(position, fn('lower', col('name')), query.filter.nameContains.toLowerCase()), Op.gt, 0),
+      );
+    }
+    const { rows, count } = await this.model.findAndCountAll({
+      where: conditions.length > 0 ? { [Op.and]: conditions } : {},
+      order: [...query.sort.map((s) => [s.field, s.direction.toUpperCase()] as [string, string]), ['id', 'ASC']],
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { items: rows.map(publicUser), total: count };
+  }
+
+  async create(user: NewUser): Promise<User> {
+    try {
+      return publicUser(await this.model.create({ ...user }));
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) throw new ConflictError('a user with this e-mail already exists');
+      throw err;
+    }
+  }
+
+  async update(id: string, expectedVersion: number, changes: UserChanges): Promise<User | null> {
+    try {
+      const [affected] = await this.model.update(
+        { ...changes, version: expectedVersion + 1 },
+        { where: { id, version: expectedVersion } },
+      );
+      if (affected === 0) return null;
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) throw new ConflictError('a user with this e-mail already exists');
+      throw err;
+    }
+    const row = await this.model.findByPk(id);
+    return row ? publicUser(row) : null;
+  }
+
+  async delete(id: string, expectedVersion: number): Promise<boolean> {
+    return (await this.model.destroy({ where: { id, version: expectedVersion } })) > 0;
+  }
+
+  async countActiveAdmins(): Promise<number> {
+    return this.model.count({ where: { role: 'admin', status: 'active' } });
+  }
+
+  async count(): Promise<number> {
+    return this.model.count();
+  }
+}

@@ -1,0 +1,83 @@
+// winston JSON logging to stdout with request id, redaction and DEBUG=<category> levels.
+import winston from 'winston';
+import { currentRequestId } from './request-context.js';
+import { redact } from './redact.js';
+import type { Logger, LoggerProvider } from '../../domain/shared/ports.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly';
+
+export type { Logger } from '../../domain/shared/ports.js';
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: 'json' | 'pretty';
+  debugCategories: string[];
+  service: string;
+  // Tests pass a stream to read what was logged.
+  stream?: NodeJS.WritableStream;
+}
+
+const addContext = winston.format((info) => {
+  const requestId = currentRequestId();
+  if (requestId && info.requestId === undefined) info.requestId = requestId;
+  return info;
+});
+
+const redactSecrets = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (key === 'level' || key === 'message') continue;
+    const cleaned = redact({ [key]: info[key] }) as Record<string, unknown>;
+    info[key] = cleaned[key];
+  }
+  return info;
+});
+
+class WinstonLogger implements Logger {
+  constructor(private readonly w: winston.Logger) {}
+  error(m: string, meta?: Record<string, unknown>) { this.w.error(m, meta); }
+  warn(m: string, meta?: Record<string, unknown>) { this.w.warn(m, meta); }
+  info(m: string, meta?: Record<string, unknown>) { this.w.info(m, meta); }
+  debug(m: string, meta?: Record<string, unknown>) { this.w.debug(m, meta); }
+  isDebugEnabled() { return this.w.isDebugEnabled(); }
+}
+
+export class LoggerFactory implements LoggerProvider {
+  private readonly cache = new Map<string, Logger>();
+  private readonly format: winston.Logform.Format;
+
+  constructor(private readonly options: LoggerOptions) {
+    this.format = winston.format.combine(
+      addContext(),
+      redactSecrets(),
+      winston.format.timestamp(),
+      options.format === 'pretty'
+        ? winston.format.printf(({ timestamp, level, message, category, ...rest }) =>
+            `${String(timestamp)} ${level} [${String(category)}] ${String(message)} ${JSON.stringify(rest)}`)
+        : winston.format.json(),
+    );
+  }
+
+  // One logger per area; DEBUG=db,http (or DEBUG=*) lowers that area's level to debug.
+  get(category: string): Logger {
+    let logger = this.cache.get(category);
+    if (!logger) {
+      const debug = this.options.debugCategories;
+      const level = debug.includes(category) || debug.includes('*') ? 'debug' : this.options.level;
+      logger = new WinstonLogger(
+        winston.createLogger({
+          level,
+          format: this.format,
+          defaultMeta: { service: this.options.service, category },
+          // A transport per logger: winston pipes each logger into its transports.
+          transports: [
+            this.options.stream
+              ? new winston.transports.Stream({ stream: this.options.stream })
+              : new winston.transports.Console(),
+          ],
+        }),
+      );
+      this.cache.set(category, logger);
+    }
+    return logger;
+  }
+}

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { distEntry, runNode, startServer } from '../support/processes.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esp-proc-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('the service process', () => {
+  it('stops at start-up with one message naming every bad variable', async () => {
+    const run = await runNode(distEntry('main.js'), { PORT: 'eighty', DB_DIALECT: 'mysql', BCRYPT_COST: '99', JWT_SECRET: 'x' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^invalid configuration:/);
+    for (const name of ['PORT', 'DB_DIALECT', 'BCRYPT_COST']) expect(run.stderr).toContain(`${name}:`);
+    expect(run.stderr).toContain('(got "eighty")');
+  });
+
+  it('refuses a weak or missing JWT_SECRET in production', async () => {
+    const weak = await runNode(distEntry('main.js'), { NODE_ENV: 'production', JWT_SECRET: 'changeme' });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toContain('JWT_SECRET: must be at least 32 characters');
+    expect(weak.stderr).not.toContain('changeme');
+    const missing = await runNode(distEntry('main.js'), { NODE_ENV: 'production' });
+    expect(missing.stderr).toContain('JWT_SECRET: is required in production');
+  });
+
+  it('works without any environment: generated dev secret, migrations, admin credentials printed once', async () => {
+    const env = { STATE_DIR: dir, SHUTDOWN_DELAY_MS: '0', BCRYPT_COST: '4' };
+    const first = await startServer(env);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    const out = first.output();
+    expect(out).toContain('JWT_SECRET is not set: using a generated development secret');
+    expect(out).toContain('bootstrap admin created');
+    const password = /password: (\S+)/.exec(out)?.[1];
+    expect(password).toBeDefined();
+    expect(fs.existsSync(path.join(dir, 'express-sqlize.sqlite'))).toBe(true);
+    expect(fs.statSync(path.join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+
+    const second = await startServer(env);
+    try {
+      expect(second.output()).not.toContain('bootstrap admin created');
+      const login = await fetch(`http://127.0.0.1:${second.port}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@example.com', password }),
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect((await second.exited).code).toBe(0);
+    }
+    // Only the JSON log lines and the two human lines reach stdout; the password is never in a log line.
+    const jsonLines = out.split('\n').filter((l) => l.startsWith('{'));
+    expect(jsonLines.some((l) => l.includes(password as string))).toBe(false);
+  }, 60_000);
+});
