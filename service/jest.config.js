@@ -8,11 +8,21 @@ const common = {
 };
 
 export default {
+  // Generous: the machine is shared, and a loaded one must not fail a correct test.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
     // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
-    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+    },
   ],
   // Entry points only parse arguments and call into src; the tests start them as processes.
   collectCoverageFrom: ['src/**/*.ts', '!src/main.ts', '!src/cli/**'],

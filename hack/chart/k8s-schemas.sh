@@ -5,8 +5,8 @@
 set -euo pipefail
 LOG_TAG=chart-schemas; source "$(dirname "$0")/../lib.sh"
 
-# KUBERNETES_VERSION comes from hack/versions.env (the local cluster's pin); the fallback is the same pin.
-version="${KUBERNETES_VERSION:-v1.36.3}"
+# KUBERNETES_VERSION: hack/versions.env, the local cluster's pin.
+version="${KUBERNETES_VERSION:?KUBERNETES_VERSION is not set (hack/versions.env)}"
 out="$CACHE_ROOT/schemas/kubernetes-$version"
 if [[ ! -f "$out/.complete" ]]; then
   command -v go >/dev/null || die "go is needed once to fetch the Kubernetes OpenAPI document (k8s.io/kubernetes@$version)"

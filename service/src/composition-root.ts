@@ -16,13 +16,19 @@ import { createApp } from './http/app.js';
 import { MemoryCache } from './infrastructure/cache/cache.js';
 import { Database } from './infrastructure/db/database.js';
 import { Migrator } from './infrastructure/db/migrator.js';
-import { SequelizeRevocationStore, SequelizeSessionRepository } from './infrastructure/db/repositories/session.repository.js';
+import {
+  SequelizeRevocationStore,
+  SequelizeSessionRepository,
+} from './infrastructure/db/repositories/session.repository.js';
 import { SequelizeUserRepository } from './infrastructure/db/repositories/user.repository.js';
 import { createSequelize } from './infrastructure/db/sequelize.js';
 import { StaticFeatureFlags } from './infrastructure/flags/feature-flags.js';
 import { LoggerFactory } from './infrastructure/logging/logger.js';
 import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
-import { MemoryRateLimiterFactory, type RateLimiterFactory } from './infrastructure/rate-limit/rate-limiter.js';
+import {
+  MemoryRateLimiterFactory,
+  type RateLimiterFactory,
+} from './infrastructure/rate-limit/rate-limiter.js';
 import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
 import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
 import { HealthRegistry } from './runtime/health-registry.js';
@@ -48,7 +54,9 @@ export interface Composition {
 
 function serviceVersion(): string {
   try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
@@ -74,7 +82,9 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
 
   const jwt = resolveJwtSecret(config);
   if (jwt.generatedAt) {
-    log.warn('JWT_SECRET is not set: using a generated development secret (refused in production)', { file: jwt.generatedAt });
+    log.warn('JWT_SECRET is not set: using a generated development secret (refused in production)', {
+      file: jwt.generatedAt,
+    });
   }
 
   const database = new Database(createSequelize(config.db, loggers.get('db')));
@@ -94,7 +104,13 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   c.register(TOKENS.PasswordHasher, { useValue: new BcryptPasswordHasher(config.security.bcryptCost) });
   c.register(TOKENS.TokenService, {
     useValue: new JwtTokenService(
-      { secret: jwt.secret, issuer: config.jwt.issuer, audience: config.jwt.audience, accessTtl: config.jwt.accessTtl, refreshTtl: config.jwt.refreshTtl },
+      {
+        secret: jwt.secret,
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+        accessTtl: config.jwt.accessTtl,
+        refreshTtl: config.jwt.refreshTtl,
+      },
       clock,
     ),
   });
@@ -134,7 +150,8 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     migrator,
     lifecycle,
     log,
-    bootstrapAdmin: () => ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
+    bootstrapAdmin: () =>
+      ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
   });
   return { container: c, service, database, migrator, loggers, lifecycle, health };
 }

@@ -10,7 +10,9 @@ async function run(): Promise<number> {
   const config = loadConfig();
   const loggers = buildLoggers(config);
   const log = loggers.get('db');
-  const database = new Database(createSequelize({ ...config.db, pool: { ...config.db.pool, max: Math.max(2, config.db.pool.max) } }, log));
+  const database = new Database(
+    createSequelize({ ...config.db, pool: { ...config.db.pool, max: Math.max(2, config.db.pool.max) } }, log),
+  );
   try {
     await database.connect();
     const migrator = new Migrator(database.sequelize, log, config.db.storage);
@@ -26,7 +28,9 @@ async function run(): Promise<number> {
 run().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : `migration failed: ${(err as Error).message}`}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : `migration failed: ${(err as Error).message}`}\n`,
+    );
     process.exit(1);
   },
 );

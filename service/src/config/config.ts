@@ -9,9 +9,12 @@ export const DEFAULT_STATE_DIR = path.resolve(fileURLToPath(new URL('../../../.l
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const csv = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
   .string()
@@ -66,8 +69,14 @@ const envSchema = z
     REDIS_KEY_PREFIX: z.string().default('esp:'),
 
     JWT_SECRET: optionalString,
-    JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d').default('15m'),
-    JWT_REFRESH_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d').default('7d'),
+    JWT_EXPIRES_IN: z
+      .string()
+      .regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d')
+      .default('15m'),
+    JWT_REFRESH_EXPIRES_IN: z
+      .string()
+      .regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d')
+      .default('7d'),
     JWT_ISSUER: z.string().min(1).default('express-sqlize'),
     JWT_AUDIENCE: z.string().min(1).default('express-sqlize-api'),
 
@@ -81,7 +90,10 @@ const envSchema = z
 
     TRUST_PROXY: trustProxy.default(false),
     CORS_ORIGINS: csv.default([]),
-    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb').default('100kb'),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb')
+      .default('100kb'),
     HTTPS_REDIRECT: bool.default(false),
     BCRYPT_COST: int(4, 15).default(12),
     AUTH_COOKIE: bool.default(true),
@@ -191,7 +203,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((i) => {
       const name = i.path.join('.') || '(environment)';
       const value = source[name];
-      const shown = value === undefined || /SECRET|PASSWORD/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+      const shown =
+        value === undefined || /SECRET|PASSWORD/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
       return `${name}: ${i.message}${shown}`;
     });
     throw new ConfigError(problems);
@@ -228,7 +241,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       password: e.DB_PASSWORD,
       ssl: e.DB_SSL,
       storage: e.DB_STORAGE ?? path.join(e.STATE_DIR, 'express-sqlize.sqlite'),
-      pool: { min: e.DB_POOL_MIN, max: e.DB_POOL_MAX, acquireMs: e.DB_POOL_ACQUIRE_MS, idleMs: e.DB_POOL_IDLE_MS },
+      pool: {
+        min: e.DB_POOL_MIN,
+        max: e.DB_POOL_MAX,
+        acquireMs: e.DB_POOL_ACQUIRE_MS,
+        idleMs: e.DB_POOL_IDLE_MS,
+      },
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       migrateOnBoot: e.MIGRATE_ON_BOOT,
@@ -249,7 +267,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
-    metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT, path: e.METRICS_PATH, prefix: e.METRICS_PREFIX },
+    metrics: {
+      enabled: e.METRICS_ENABLED,
+      port: e.METRICS_PORT,
+      path: e.METRICS_PATH,
+      prefix: e.METRICS_PREFIX,
+    },
     health: { timeoutMs: e.HEALTH_CHECK_TIMEOUT_MS, intervalMs: e.HEALTH_CHECK_INTERVAL_MS },
     http: {
       trustProxy: e.TRUST_PROXY,

@@ -22,7 +22,10 @@ export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
   private cached?: { at: number; report: Promise<HealthReport> };
 
-  constructor(private readonly timeoutMs: number, private readonly cacheMs = 0) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly cacheMs = 0,
+  ) {}
 
   register(check: HealthCheck): void {
     this.checks.set(check.name, check);
@@ -63,7 +66,12 @@ export class HealthRegistry {
       ]);
       return { status: 'up', critical: c.critical, durationMs: elapsed(start) };
     } catch (err) {
-      return { status: 'down', critical: c.critical, durationMs: elapsed(start), error: (err as Error).message };
+      return {
+        status: 'down',
+        critical: c.critical,
+        durationMs: elapsed(start),
+        error: (err as Error).message,
+      };
     } finally {
       clearTimeout(timer);
     }

@@ -26,7 +26,10 @@ export class Service {
   readonly server: http.Server;
   private shutdownPromise?: Promise<number>;
 
-  constructor(private readonly parts: ServiceParts, private readonly connectDeadlineMs = 60_000) {
+  constructor(
+    private readonly parts: ServiceParts,
+    private readonly connectDeadlineMs = 60_000,
+  ) {
     this.server = http.createServer(parts.app);
     // Longer than typical load-balancer idle timeouts, so the proxy closes idle sockets first.
     this.server.keepAliveTimeout = 65_000;
@@ -67,7 +70,10 @@ export class Service {
         return;
       } catch (err) {
         if (Date.now() > deadline) throw err;
-        this.parts.log.warn('database not reachable yet; retrying', { attempt, error: (err as Error).message });
+        this.parts.log.warn('database not reachable yet; retrying', {
+          attempt,
+          error: (err as Error).message,
+        });
         await sleep(Math.min(5000, 250 * 2 ** attempt));
       }
     }
@@ -96,7 +102,9 @@ export class Service {
       const finished = await Promise.race([closed.then(() => true), sleep(timeoutMs).then(() => false)]);
       clearInterval(sweeper);
       if (!finished) {
-        log.error('requests still running at the shutdown deadline; closing their connections', { timeoutMs });
+        log.error('requests still running at the shutdown deadline; closing their connections', {
+          timeoutMs,
+        });
         this.server.closeAllConnections();
         exitCode = 1;
       }

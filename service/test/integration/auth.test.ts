@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ADMIN, dialects, startService, type TestService } from '../support/harness.js';
 
-interface Tokens { accessToken: string; refreshToken: string; sessionId: string; csrfToken?: string; expiresIn: number }
-interface SessionsBody { items: { id: string; current: boolean }[] }
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+  csrfToken?: string;
+  expiresIn: number;
+}
+interface SessionsBody {
+  items: { id: string; current: boolean }[];
+}
 
 function cookiesOf(res: { headers: Headers }): Record<string, string> {
   const out: Record<string, string> = {};
@@ -34,27 +42,37 @@ describe.each(dialects)('auth on %s', (dialect) => {
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ email: ADMIN.email, role: 'admin' });
 
-    expect((await s.request('POST', '/api/v1/auth/logout', { token: res.body.accessToken })).status).toBe(204);
+    expect((await s.request('POST', '/api/v1/auth/logout', { token: res.body.accessToken })).status).toBe(
+      204,
+    );
     const after = await s.request('GET', '/api/v1/auth/me', { token: res.body.accessToken });
     expect(after.status).toBe(401);
     expect(after.body).toMatchObject({ detail: 'the token has been revoked' });
-    const refresh = await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: res.body.refreshToken } });
+    const refresh = await s.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: res.body.refreshToken },
+    });
     expect(refresh.status).toBe(401);
   });
 
   it('rotates refresh tokens and revokes the session when an old one is reused', async () => {
     const first = (await login()).body;
-    const second = await s.request<Tokens>('POST', '/api/v1/auth/refresh', { body: { refreshToken: first.refreshToken } });
+    const second = await s.request<Tokens>('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+    });
     expect(second.status).toBe(200);
     expect(second.body.sessionId).toBe(first.sessionId);
     expect(second.body.refreshToken).not.toBe(first.refreshToken);
     expect((await s.request('GET', '/api/v1/auth/me', { token: second.body.accessToken })).status).toBe(200);
 
-    const reuse = await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: first.refreshToken } });
+    const reuse = await s.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+    });
     expect(reuse.status).toBe(401);
     expect(reuse.body).toMatchObject({ detail: expect.stringContaining('reuse') });
     // The thief's reuse ended the session for the legitimate holder as well.
-    const legit = await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: second.body.refreshToken } });
+    const legit = await s.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: second.body.refreshToken },
+    });
     expect(legit.status).toBe(401);
     expect((await s.request('GET', '/api/v1/auth/me', { token: second.body.accessToken })).status).toBe(401);
     expect(s.logs.some((l) => l.includes('refresh token reuse detected'))).toBe(true);
@@ -62,7 +80,9 @@ describe.each(dialects)('auth on %s', (dialect) => {
 
   it('refuses an access token as a refresh token and the other way round', async () => {
     const t = (await login()).body;
-    expect((await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: t.accessToken } })).status).toBe(401);
+    expect(
+      (await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: t.accessToken } })).status,
+    ).toBe(401);
     expect((await s.request('GET', '/api/v1/auth/me', { token: t.refreshToken })).status).toBe(401);
   });
 
@@ -76,22 +96,30 @@ describe.each(dialects)('auth on %s', (dialect) => {
     expect(list.body.items.find((i) => i.id === a.sessionId)?.current).toBe(true);
     expect(list.body.items.find((i) => i.id === b.sessionId)?.current).toBe(false);
 
-    expect((await s.request('DELETE', `/api/v1/auth/sessions/${b.sessionId}`, { token: a.accessToken })).status).toBe(204);
-    expect((await s.request('DELETE', `/api/v1/auth/sessions/${b.sessionId}`, { token: a.accessToken })).status).toBe(404);
+    expect(
+      (await s.request('DELETE', `/api/v1/auth/sessions/${b.sessionId}`, { token: a.accessToken })).status,
+    ).toBe(204);
+    expect(
+      (await s.request('DELETE', `/api/v1/auth/sessions/${b.sessionId}`, { token: a.accessToken })).status,
+    ).toBe(404);
     expect((await s.request('GET', '/api/v1/auth/me', { token: b.accessToken })).status).toBe(401);
-    expect((await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: b.refreshToken } })).status).toBe(401);
+    expect(
+      (await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: b.refreshToken } })).status,
+    ).toBe(401);
     const after = await s.request<SessionsBody>('GET', '/api/v1/auth/sessions', { token: a.accessToken });
     expect(after.body.items.map((i) => i.id)).not.toContain(b.sessionId);
   });
 
-  it('does not let a user revoke somebody else\'s session', async () => {
+  it("does not let a user revoke somebody else's session", async () => {
     const adminTokens = (await login()).body;
     await s.request('POST', '/api/v1/users', {
       token: adminTokens.accessToken,
       body: { email: 'sess@example.test', name: 'S', password: 'Correct-Horse-9' },
     });
     const user = (await login('sess@example.test', 'Correct-Horse-9')).body;
-    const res = await s.request('DELETE', `/api/v1/auth/sessions/${adminTokens.sessionId}`, { token: user.accessToken });
+    const res = await s.request('DELETE', `/api/v1/auth/sessions/${adminTokens.sessionId}`, {
+      token: user.accessToken,
+    });
     expect(res.status).toBe(404);
     expect((await s.request('GET', '/api/v1/auth/me', { token: adminTokens.accessToken })).status).toBe(200);
   });
@@ -109,7 +137,9 @@ describe.each(dialects)('auth on %s', (dialect) => {
     const noCsrf = await s.request('POST', '/api/v1/auth/refresh', { headers: { cookie: cookieHeader } });
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.body).toMatchObject({ type: 'https://platform.sqlize.dev/problems/csrf-failed' });
-    const wrongCsrf = await s.request('POST', '/api/v1/auth/refresh', { headers: { cookie: cookieHeader, 'x-csrf-token': 'nope' } });
+    const wrongCsrf = await s.request('POST', '/api/v1/auth/refresh', {
+      headers: { cookie: cookieHeader, 'x-csrf-token': 'nope' },
+    });
     expect(wrongCsrf.status).toBe(403);
     const ok = await s.request<Tokens>('POST', '/api/v1/auth/refresh', {
       headers: { cookie: cookieHeader, 'x-csrf-token': cookies.esp_csrf as string },
@@ -149,10 +179,14 @@ describe('per-IP daily login limit', () => {
     const s = await startService('sqlite', { LOGIN_MAX_FAILS_PER_IP_DAY: '4' });
     try {
       for (let i = 0; i < 4; i++) {
-        const r = await s.request('POST', '/api/v1/auth/login', { body: { email: `u${i}@example.test`, password: 'x' } });
+        const r = await s.request('POST', '/api/v1/auth/login', {
+          body: { email: `u${i}@example.test`, password: 'x' },
+        });
         expect(r.status).toBe(401);
       }
-      const blocked = await s.request('POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
+      const blocked = await s.request('POST', '/api/v1/auth/login', {
+        body: { email: ADMIN.email, password: ADMIN.password },
+      });
       expect(blocked.status).toBe(429);
     } finally {
       await s.stop();

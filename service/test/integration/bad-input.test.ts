@@ -17,7 +17,11 @@ interface Case {
 }
 
 const ctx: { admin: string; user: string; userId: string; refresh: string; userVersion: number } = {
-  admin: '', user: '', userId: '', refresh: '', userVersion: 1,
+  admin: '',
+  user: '',
+  userId: '',
+  refresh: '',
+  userVersion: 1,
 };
 
 function signed(claims: Record<string, unknown>, options: jwt.SignOptions = {}, secret = JWT_SECRET): string {
@@ -28,51 +32,360 @@ function signed(claims: Record<string, unknown>, options: jwt.SignOptions = {}, 
 
 const valid = { email: 'new@example.test', name: 'New', password: 'Correct-Horse-9' };
 const cases: Case[] = [
-  { name: 'malformed JSON', method: 'POST', path: '/api/v1/users', raw: '{"email": "a@b.c",', status: 400, type: 'malformed-json' },
-  { name: 'JSON that is not an object', method: 'POST', path: '/api/v1/users', raw: '"just a string"', status: 400, type: 'malformed-json' },
-  { name: 'wrong types', method: 'POST', path: '/api/v1/users', body: { email: 5, name: [], password: true }, status: 400, type: 'validation-error' },
-  { name: 'unknown field', method: 'POST', path: '/api/v1/users', body: { ...valid, isAdmin: true }, status: 400, type: 'validation-error' },
-  { name: 'invalid e-mail', method: 'POST', path: '/api/v1/users', body: { ...valid, email: 'not-an-email' }, status: 400, type: 'validation-error' },
-  { name: 'unknown role', method: 'POST', path: '/api/v1/users', body: { ...valid, role: 'root' }, status: 400, type: 'validation-error' },
-  { name: 'empty name', method: 'POST', path: '/api/v1/users', body: { ...valid, name: '   ' }, status: 400, type: 'validation-error' },
-  { name: 'password over 72 bytes', method: 'POST', path: '/api/v1/users', body: { ...valid, password: 'Aa1-'.repeat(19) }, status: 400, type: 'validation-error' },
-  { name: 'oversized body', method: 'POST', path: '/api/v1/users', raw: JSON.stringify({ ...valid, name: 'x'.repeat(200_000) }), status: 413, type: 'payload-too-large' },
-  { name: 'not JSON content type', method: 'POST', path: '/api/v1/users', raw: 'email=a@b.c', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, type: 'unsupported-media-type' },
-  { name: 'duplicate e-mail (other case)', method: 'POST', path: '/api/v1/users', body: { ...valid, email: ADMIN.email.toUpperCase() }, status: 409, type: 'conflict' },
-  { name: 'weak password', method: 'POST', path: '/api/v1/users', body: { ...valid, password: 'password' }, status: 422, type: 'rule-violation' },
-  { name: 'SQL injection in a filter value', method: 'GET', path: "/api/v1/users?role=admin'%20OR%20'1'='1", status: 400, type: 'validation-error' },
-  { name: 'SQL injection in a sort key', method: 'GET', path: '/api/v1/users?sort=email;DROP%20TABLE%20users', status: 400, type: 'validation-error' },
-  { name: 'sort on a field outside the allow-list', method: 'GET', path: '/api/v1/users?sort=passwordHash', status: 400, type: 'validation-error' },
-  { name: 'unknown query parameter', method: 'GET', path: '/api/v1/users?where=1', status: 400, type: 'validation-error' },
-  { name: 'repeated query parameter', method: 'GET', path: '/api/v1/users?limit=1&limit=2', status: 400, type: 'validation-error' },
+  {
+    name: 'malformed JSON',
+    method: 'POST',
+    path: '/api/v1/users',
+    raw: '{"email": "a@b.c",',
+    status: 400,
+    type: 'malformed-json',
+  },
+  {
+    name: 'JSON that is not an object',
+    method: 'POST',
+    path: '/api/v1/users',
+    raw: '"just a string"',
+    status: 400,
+    type: 'malformed-json',
+  },
+  {
+    name: 'wrong types',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { email: 5, name: [], password: true },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'unknown field',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, isAdmin: true },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'invalid e-mail',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, email: 'not-an-email' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'unknown role',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, role: 'root' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'empty name',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, name: '   ' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'password over 72 bytes',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, password: 'Aa1-'.repeat(19) },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'oversized body',
+    method: 'POST',
+    path: '/api/v1/users',
+    raw: JSON.stringify({ ...valid, name: 'x'.repeat(200_000) }),
+    status: 413,
+    type: 'payload-too-large',
+  },
+  {
+    name: 'not JSON content type',
+    method: 'POST',
+    path: '/api/v1/users',
+    raw: 'email=a@b.c',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 415,
+    type: 'unsupported-media-type',
+  },
+  {
+    name: 'duplicate e-mail (other case)',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, email: ADMIN.email.toUpperCase() },
+    status: 409,
+    type: 'conflict',
+  },
+  {
+    name: 'weak password',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, password: 'password' },
+    status: 422,
+    type: 'rule-violation',
+  },
+  {
+    name: 'SQL injection in a filter value',
+    method: 'GET',
+    path: "/api/v1/users?role=admin'%20OR%20'1'='1",
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'SQL injection in a sort key',
+    method: 'GET',
+    path: '/api/v1/users?sort=email;DROP%20TABLE%20users',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'sort on a field outside the allow-list',
+    method: 'GET',
+    path: '/api/v1/users?sort=passwordHash',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'unknown query parameter',
+    method: 'GET',
+    path: '/api/v1/users?where=1',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'repeated query parameter',
+    method: 'GET',
+    path: '/api/v1/users?limit=1&limit=2',
+    status: 400,
+    type: 'validation-error',
+  },
   { name: 'limit 0', method: 'GET', path: '/api/v1/users?limit=0', status: 400, type: 'validation-error' },
-  { name: 'limit above the maximum', method: 'GET', path: '/api/v1/users?limit=101', status: 400, type: 'validation-error' },
-  { name: 'negative offset', method: 'GET', path: '/api/v1/users?offset=-1', status: 400, type: 'validation-error' },
-  { name: 'non-numeric limit', method: 'GET', path: '/api/v1/users?limit=ten', status: 400, type: 'validation-error' },
-  { name: 'invalid uuid (get)', method: 'GET', path: '/api/v1/users/not-a-uuid', status: 400, type: 'validation-error' },
-  { name: 'invalid uuid (patch)', method: 'PATCH', path: '/api/v1/users/1%20OR%201=1', body: { name: 'x' }, headers: { 'if-match': '"1"' }, status: 400, type: 'validation-error' },
-  { name: 'invalid uuid (delete)', method: 'DELETE', path: '/api/v1/users/123', status: 400, type: 'validation-error' },
-  { name: 'garbage If-Match', method: 'PATCH', path: () => `/api/v1/users/${ctx.userId}`, body: { name: 'x' }, headers: { 'if-match': 'yesterday' }, status: 400, type: 'validation-error' },
-  { name: 'empty patch', method: 'PATCH', path: () => `/api/v1/users/${ctx.userId}`, body: {}, headers: { 'if-match': '"1"' }, status: 400, type: 'validation-error' },
-  { name: 'stale If-Match', method: 'PATCH', path: () => `/api/v1/users/${ctx.userId}`, body: { name: 'x' }, headers: { 'if-match': '"99"' }, status: 412, type: 'precondition-failed' },
-  { name: 'no version', method: 'PUT', path: () => `/api/v1/users/${ctx.userId}`, body: { email: 'u@example.test', name: 'u', role: 'user', status: 'active' }, status: 428, type: 'precondition-required' },
-  { name: 'user raising their own role', method: 'PATCH', path: () => `/api/v1/users/${ctx.userId}`, as: 'user', body: { role: 'admin' }, headers: { 'if-match': '"1"' }, status: 422, type: 'rule-violation' },
-  { name: 'user enabling/disabling themselves', method: 'PUT', path: () => `/api/v1/users/${ctx.userId}`, as: 'user', body: { email: 'u@example.test', name: 'u', role: 'user', status: 'disabled', version: 1 }, status: 422, type: 'rule-violation' },
-  { name: 'user creating users', method: 'POST', path: '/api/v1/users', as: 'user', body: valid, status: 403, type: 'forbidden' },
-  { name: 'no token', method: 'POST', path: '/api/v1/users', as: 'none', body: valid, status: 401, type: 'unauthorized' },
-  { name: 'malformed Authorization header', method: 'GET', path: '/api/v1/users', as: 'none', headers: { authorization: 'Basic YWRtaW46YWRtaW4=' }, status: 401, type: 'unauthorized' },
-  { name: 'expired token', method: 'POST', path: '/api/v1/users', as: () => signed({}, { expiresIn: -10 }), body: valid, status: 401, type: 'unauthorized' },
-  { name: 'tampered token', method: 'POST', path: '/api/v1/users', as: () => tamper(ctx.user), body: valid, status: 401, type: 'unauthorized' },
-  { name: 'token signed with another key', method: 'GET', path: '/api/v1/users', as: () => signed({}, {}, 'another-secret-another-secret-another'), status: 401, type: 'unauthorized' },
-  { name: 'alg none token', method: 'POST', path: '/api/v1/users', as: () => algNone(), body: valid, status: 401, type: 'unauthorized' },
-  { name: 'wrong audience', method: 'POST', path: '/api/v1/users', as: () => signed({ aud: 'someone-else' }), body: valid, status: 401, type: 'unauthorized' },
-  { name: 'wrong issuer', method: 'POST', path: '/api/v1/users', as: () => signed({ iss: 'evil' }), body: valid, status: 401, type: 'unauthorized' },
-  { name: 'HS512 instead of the pinned HS256', method: 'GET', path: '/api/v1/users', as: () => signed({}, { algorithm: 'HS512' }), status: 401, type: 'unauthorized' },
-  { name: 'wrong password', method: 'POST', path: '/api/v1/auth/login', as: 'none', body: { email: ADMIN.email, password: 'wrong-password' }, status: 401, type: 'unauthorized' },
-  { name: 'login with an unknown field', method: 'POST', path: '/api/v1/auth/login', as: 'none', body: { email: ADMIN.email, password: 'x', remember: true }, status: 400, type: 'validation-error' },
-  { name: 'garbage refresh token', method: 'POST', path: '/api/v1/auth/refresh', as: 'none', body: { refreshToken: 'abc.def.ghi' }, status: 401, type: 'unauthorized' },
+  {
+    name: 'limit above the maximum',
+    method: 'GET',
+    path: '/api/v1/users?limit=101',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'negative offset',
+    method: 'GET',
+    path: '/api/v1/users?offset=-1',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'non-numeric limit',
+    method: 'GET',
+    path: '/api/v1/users?limit=ten',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'invalid uuid (get)',
+    method: 'GET',
+    path: '/api/v1/users/not-a-uuid',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'invalid uuid (patch)',
+    method: 'PATCH',
+    path: '/api/v1/users/1%20OR%201=1',
+    body: { name: 'x' },
+    headers: { 'if-match': '"1"' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'invalid uuid (delete)',
+    method: 'DELETE',
+    path: '/api/v1/users/123',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'garbage If-Match',
+    method: 'PATCH',
+    path: () => `/api/v1/users/${ctx.userId}`,
+    body: { name: 'x' },
+    headers: { 'if-match': 'yesterday' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'empty patch',
+    method: 'PATCH',
+    path: () => `/api/v1/users/${ctx.userId}`,
+    body: {},
+    headers: { 'if-match': '"1"' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'stale If-Match',
+    method: 'PATCH',
+    path: () => `/api/v1/users/${ctx.userId}`,
+    body: { name: 'x' },
+    headers: { 'if-match': '"99"' },
+    status: 412,
+    type: 'precondition-failed',
+  },
+  {
+    name: 'no version',
+    method: 'PUT',
+    path: () => `/api/v1/users/${ctx.userId}`,
+    body: { email: 'u@example.test', name: 'u', role: 'user', status: 'active' },
+    status: 428,
+    type: 'precondition-required',
+  },
+  {
+    name: 'user raising their own role',
+    method: 'PATCH',
+    path: () => `/api/v1/users/${ctx.userId}`,
+    as: 'user',
+    body: { role: 'admin' },
+    headers: { 'if-match': '"1"' },
+    status: 422,
+    type: 'rule-violation',
+  },
+  {
+    name: 'user enabling/disabling themselves',
+    method: 'PUT',
+    path: () => `/api/v1/users/${ctx.userId}`,
+    as: 'user',
+    body: { email: 'u@example.test', name: 'u', role: 'user', status: 'disabled', version: 1 },
+    status: 422,
+    type: 'rule-violation',
+  },
+  {
+    name: 'user creating users',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: 'user',
+    body: valid,
+    status: 403,
+    type: 'forbidden',
+  },
+  {
+    name: 'no token',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: 'none',
+    body: valid,
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'malformed Authorization header',
+    method: 'GET',
+    path: '/api/v1/users',
+    as: 'none',
+    headers: { authorization: 'Basic YWRtaW46YWRtaW4=' },
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'expired token',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: () => signed({}, { expiresIn: -10 }),
+    body: valid,
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'tampered token',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: () => tamper(ctx.user),
+    body: valid,
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'token signed with another key',
+    method: 'GET',
+    path: '/api/v1/users',
+    as: () => signed({}, {}, 'another-secret-another-secret-another'),
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'alg none token',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: () => algNone(),
+    body: valid,
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'wrong audience',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: () => signed({ aud: 'someone-else' }),
+    body: valid,
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'wrong issuer',
+    method: 'POST',
+    path: '/api/v1/users',
+    as: () => signed({ iss: 'evil' }),
+    body: valid,
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'HS512 instead of the pinned HS256',
+    method: 'GET',
+    path: '/api/v1/users',
+    as: () => signed({}, { algorithm: 'HS512' }),
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'wrong password',
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    as: 'none',
+    body: { email: ADMIN.email, password: 'wrong-password' },
+    status: 401,
+    type: 'unauthorized',
+  },
+  {
+    name: 'login with an unknown field',
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    as: 'none',
+    body: { email: ADMIN.email, password: 'x', remember: true },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'garbage refresh token',
+    method: 'POST',
+    path: '/api/v1/auth/refresh',
+    as: 'none',
+    body: { refreshToken: 'abc.def.ghi' },
+    status: 401,
+    type: 'unauthorized',
+  },
   { name: 'unknown route', method: 'GET', path: '/api/v1/nothing-here', status: 404, type: 'not-found' },
-  { name: 'unknown method on a route', method: 'DELETE', path: '/api/v1/users', status: 404, type: 'not-found' },
+  {
+    name: 'unknown method on a route',
+    method: 'DELETE',
+    path: '/api/v1/users',
+    status: 404,
+    type: 'not-found',
+  },
 ];
 
 function tamper(token: string): string {
@@ -105,7 +418,14 @@ describe.each(dialects)('bad input on %s', (dialect) => {
 
   it.each(cases)('$name -> $status $type', async (c) => {
     const before = await snapshot(s);
-    const token = c.as === undefined || c.as === 'admin' ? ctx.admin : c.as === 'user' ? ctx.user : c.as === 'none' ? undefined : c.as();
+    const token =
+      c.as === undefined || c.as === 'admin'
+        ? ctx.admin
+        : c.as === 'user'
+          ? ctx.user
+          : c.as === 'none'
+            ? undefined
+            : c.as();
     const res = await s.request(c.method, typeof c.path === 'function' ? c.path() : c.path, {
       token,
       body: c.body,
@@ -117,7 +437,11 @@ describe.each(dialects)('bad input on %s', (dialect) => {
       type: `https://platform.sqlize.dev/problems/${c.type}`,
     });
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status: c.status, title: expect.any(String), requestId: expect.any(String) });
+    expect(res.body).toMatchObject({
+      status: c.status,
+      title: expect.any(String),
+      requestId: expect.any(String),
+    });
     expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT|INSERT|UPDATE users|sequelize/i);
     expect(await snapshot(s)).toBe(before);
   });
@@ -128,22 +452,37 @@ describe.each(dialects)('bad input on %s', (dialect) => {
       body: { email: 'x', name: 7, extra: 1 },
     });
     expect(res.status).toBe(400);
-    expect(res.body.errors.map((e) => e.path).sort()).toEqual(['body', 'body.email', 'body.name', 'body.password']);
+    expect(res.body.errors.map((e) => e.path).sort()).toEqual([
+      'body',
+      'body.email',
+      'body.name',
+      'body.password',
+    ]);
   });
 
   it('treats injection text in a free-text filter as plain data', async () => {
     const before = await snapshot(s);
-    const res = await s.request<{ total: number }>('GET', `/api/v1/users?name=${encodeURIComponent("'; DROP TABLE users; --")}`, { token: ctx.admin });
+    const res = await s.request<{ total: number }>(
+      'GET',
+      `/api/v1/users?name=${encodeURIComponent("'; DROP TABLE users; --")}`,
+      { token: ctx.admin },
+    );
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(0);
     expect(await snapshot(s)).toBe(before);
   });
 
   it('refuses a refresh token used twice (and, by design, ends that session)', async () => {
-    const login = await s.request<{ refreshToken: string }>('POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
-    const first = await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
+    const login = await s.request<{ refreshToken: string }>('POST', '/api/v1/auth/login', {
+      body: { email: ADMIN.email, password: ADMIN.password },
+    });
+    const first = await s.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: login.body.refreshToken },
+    });
     expect(first.status).toBe(200);
-    const second = await s.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
+    const second = await s.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: login.body.refreshToken },
+    });
     expect(second.status).toBe(401);
     expect(second.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });

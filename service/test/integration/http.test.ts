@@ -20,10 +20,18 @@ describe('HTTP surface (SQLite)', () => {
     expect((await s.request('GET', '/live')).body).toEqual({ status: 'alive' });
     const ready = await s.request('GET', '/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'up', checks: { database: { status: 'up', critical: true } } });
+    expect(ready.body).toMatchObject({
+      status: 'up',
+      checks: { database: { status: 'up', critical: true } },
+    });
     const health = await s.request('GET', '/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'up', service: 'express-sqlize', region: 'local', zone: 'local' });
+    expect(health.body).toMatchObject({
+      status: 'up',
+      service: 'express-sqlize',
+      region: 'local',
+      zone: 'local',
+    });
     expect(health.headers.get('cache-control')).toBe('no-store');
     const test = await s.request('GET', '/api/test', { headers: { 'x-forwarded-proto': 'https' } });
     expect(test.body).toMatchObject({ message: 'API is working', service: 'express-sqlize' });
@@ -36,7 +44,9 @@ describe('HTTP surface (SQLite)', () => {
     expect(insane.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
     const id = 'trace-me-42';
-    await s.request('GET', '/api/v1/users/00000000-0000-4000-8000-000000000000', { headers: { 'x-request-id': id, 'x-forwarded-proto': 'https' } });
+    await s.request('GET', '/api/v1/users/00000000-0000-4000-8000-000000000000', {
+      headers: { 'x-request-id': id, 'x-forwarded-proto': 'https' },
+    });
     await new Promise((r) => setTimeout(r, 50));
     const lines = s.logs.filter((l) => l.includes(id)).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.message === 'request')).toMatchObject({
@@ -48,23 +58,38 @@ describe('HTTP surface (SQLite)', () => {
     });
     // DEBUG=db lowers only the db category to debug: SQL is logged there, with the request id.
     const admin = await s.login();
-    await s.request('GET', '/api/v1/users/00000000-0000-4000-8000-000000000000', { token: admin, headers: { 'x-request-id': 'sql-42', 'x-forwarded-proto': 'https' } });
+    await s.request('GET', '/api/v1/users/00000000-0000-4000-8000-000000000000', {
+      token: admin,
+      headers: { 'x-request-id': 'sql-42', 'x-forwarded-proto': 'https' },
+    });
     await new Promise((r) => setTimeout(r, 50));
-    const mine = s.logs.filter((l) => l.includes('"sql-42"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const mine = s.logs
+      .filter((l) => l.includes('"sql-42"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(mine.some((l) => l.category === 'db' && l.message === 'sql')).toBe(true);
-    expect(mine.find((l) => l.message === 'request')).toMatchObject({ route: '/api/v1/users/:id', status: 404 });
-    expect(s.logs.some((l) => JSON.parse(l).category === 'http' && JSON.parse(l).level === 'debug')).toBe(false);
+    expect(mine.find((l) => l.message === 'request')).toMatchObject({
+      route: '/api/v1/users/:id',
+      status: 404,
+    });
+    expect(s.logs.some((l) => JSON.parse(l).category === 'http' && JSON.parse(l).level === 'debug')).toBe(
+      false,
+    );
   });
 
   it('never logs a password or a token', async () => {
-    await s.request('POST', '/api/v1/auth/login', { body: { email: 'x@example.test', password: 'Sekret-Value-1' }, headers: { 'x-forwarded-proto': 'https' } });
+    await s.request('POST', '/api/v1/auth/login', {
+      body: { email: 'x@example.test', password: 'Sekret-Value-1' },
+      headers: { 'x-forwarded-proto': 'https' },
+    });
     const admin = await s.login();
     expect(s.logs.join('\n')).not.toContain('Sekret-Value-1');
     expect(s.logs.join('\n')).not.toContain(admin);
   });
 
   it('redirects plain HTTP to HTTPS behind a trusted proxy, except the probes', async () => {
-    const res = await s.request('GET', '/api/v1/users?limit=1', { headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'api.example.test' } });
+    const res = await s.request('GET', '/api/v1/users?limit=1', {
+      headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'api.example.test' },
+    });
     expect(res.status).toBe(308);
     expect(res.headers.get('location')).toBe('https://api.example.test/api/v1/users?limit=1');
     expect((await s.request('GET', '/ready')).status).toBe(200);
@@ -73,23 +98,53 @@ describe('HTTP surface (SQLite)', () => {
 
   it('allows CORS only for configured origins', async () => {
     const ok = await s.request('OPTIONS', '/api/v1/users', {
-      headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST', 'x-forwarded-proto': 'https' },
+      headers: {
+        origin: 'https://app.example.test',
+        'access-control-request-method': 'POST',
+        'x-forwarded-proto': 'https',
+      },
     });
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.test');
     expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
     const evil = await s.request('OPTIONS', '/api/v1/users', {
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'x-forwarded-proto': 'https' },
+      headers: {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+        'x-forwarded-proto': 'https',
+      },
     });
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('serves an OpenAPI 3.1 document generated from the schemas, and a docs page', async () => {
-    const doc = await s.request<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>('GET', '/openapi.json', { headers: { 'x-forwarded-proto': 'https' } });
+    const doc = await s.request<{
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    }>('GET', '/openapi.json', { headers: { 'x-forwarded-proto': 'https' } });
     expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/users', '/api/v1/users/{id}', '/api/v1/auth/login', '/api/v1/auth/sessions/{id}', '/ready']));
-    expect(Object.keys(doc.body.paths['/api/v1/users/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch', 'put']);
-    expect(Object.keys(doc.body.components.schemas)).toEqual(expect.arrayContaining(['User', 'CreateUser', 'PatchUser', 'Problem', 'Tokens']));
-    const create = doc.body.components.schemas.CreateUser as { additionalProperties?: boolean; required?: string[] };
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/users',
+        '/api/v1/users/{id}',
+        '/api/v1/auth/login',
+        '/api/v1/auth/sessions/{id}',
+        '/ready',
+      ]),
+    );
+    expect(Object.keys(doc.body.paths['/api/v1/users/{id}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+      'put',
+    ]);
+    expect(Object.keys(doc.body.components.schemas)).toEqual(
+      expect.arrayContaining(['User', 'CreateUser', 'PatchUser', 'Problem', 'Tokens']),
+    );
+    const create = doc.body.components.schemas.CreateUser as {
+      additionalProperties?: boolean;
+      required?: string[];
+    };
     expect(create.additionalProperties).toBe(false);
     expect(create.required).toEqual(expect.arrayContaining(['email', 'name', 'password']));
     const page = await s.request('GET', '/docs', { headers: { 'x-forwarded-proto': 'https' } });

@@ -13,12 +13,20 @@ import { PassThrough } from 'node:stream';
 import { createPgDatabase } from '../support/harness.js';
 import { distEntry, runNode } from '../support/processes.js';
 
-const quietLog = new LoggerFactory({ level: 'error', format: 'json', debugCategories: [], service: 't', stream: new PassThrough() }).get('db');
+const quietLog = new LoggerFactory({
+  level: 'error',
+  format: 'json',
+  debugCategories: [],
+  service: 't',
+  stream: new PassThrough(),
+}).get('db');
 
 async function appliedNames(url: string): Promise<{ name: string; count: number }[]> {
   const s = new Sequelize(url, { logging: false });
   try {
-    const [rows] = await s.query('SELECT name, count(*)::int AS count FROM schema_migrations GROUP BY name ORDER BY name');
+    const [rows] = await s.query(
+      'SELECT name, count(*)::int AS count FROM schema_migrations GROUP BY name ORDER BY name',
+    );
     return rows as { name: string; count: number }[];
   } finally {
     await s.close();
@@ -35,7 +43,9 @@ describe('migrations on PostgreSQL', () => {
   it('twenty concurrent `npm run migrate` processes apply each migration exactly once and all exit 0', async () => {
     const entry = distEntry('cli/migrate.js');
     const runs = await Promise.all(
-      Array.from({ length: 20 }, () => runNode(entry, { DATABASE_URL: db.url, LOG_LEVEL: 'info', DB_POOL_MAX: '2' }, 120_000)),
+      Array.from({ length: 20 }, () =>
+        runNode(entry, { DATABASE_URL: db.url, LOG_LEVEL: 'info', DB_POOL_MAX: '2' }, 120_000),
+      ),
     );
     const failures = runs.filter((r) => r.code !== 0);
     expect(failures.map((r) => r.stderr)).toEqual([]);
@@ -65,7 +75,9 @@ describe('migrations on SQLite', () => {
     const storage = path.join(dir, 'db.sqlite');
     try {
       const runs = await Promise.all(
-        Array.from({ length: 4 }, () => runNode(distEntry('cli/migrate.js'), { DB_DIALECT: 'sqlite', DB_STORAGE: storage })),
+        Array.from({ length: 4 }, () =>
+          runNode(distEntry('cli/migrate.js'), { DB_DIALECT: 'sqlite', DB_STORAGE: storage }),
+        ),
       );
       expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
       expect(runs.filter((r) => r.stdout.includes('"event":"migrated"'))).toHaveLength(1);
@@ -75,14 +87,18 @@ describe('migrations on SQLite', () => {
       fs.writeFileSync(`${storage}.migrate.lock`, '999999');
       const old = new Date(Date.now() - 10 * 60_000);
       fs.utimesSync(`${storage}.migrate.lock`, old, old);
-      const database = new Database(createSequelize(loadConfig({ DB_DIALECT: 'sqlite', DB_STORAGE: storage }).db, quietLog));
+      const database = new Database(
+        createSequelize(loadConfig({ DB_DIALECT: 'sqlite', DB_STORAGE: storage }).db, quietLog),
+      );
       try {
         const migrator = new Migrator(database.sequelize, quietLog, storage);
         expect(await migrator.up()).toEqual([]);
         expect(fs.existsSync(`${storage}.migrate.lock`)).toBe(false);
         // A live lock makes a run wait, and give up at its deadline.
         fs.writeFileSync(`${storage}.migrate.lock`, '1');
-        await expect(new Migrator(database.sequelize, quietLog, storage, 300).up()).rejects.toThrow(/timed out waiting for the migration lock/);
+        await expect(new Migrator(database.sequelize, quietLog, storage, 300).up()).rejects.toThrow(
+          /timed out waiting for the migration lock/,
+        );
       } finally {
         await database.close();
       }

@@ -9,7 +9,12 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('the service process', () => {
   it('stops at start-up with one message naming every bad variable', async () => {
-    const run = await runNode(distEntry('main.js'), { PORT: 'eighty', DB_DIALECT: 'mysql', BCRYPT_COST: '99', JWT_SECRET: 'x' });
+    const run = await runNode(distEntry('main.js'), {
+      PORT: 'eighty',
+      DB_DIALECT: 'mysql',
+      BCRYPT_COST: '99',
+      JWT_SECRET: 'x',
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^invalid configuration:/);
     for (const name of ['PORT', 'DB_DIALECT', 'BCRYPT_COST']) expect(run.stderr).toContain(`${name}:`);

@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ADMIN, dialects, startService, type TestService } from '../support/harness.js';
 
-interface UserBody { id: string; email: string; name: string; role: string; status: string; version: number }
-interface ListBody { items: UserBody[]; total: number; links: Record<string, string> }
+interface UserBody {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  status: string;
+  version: number;
+}
+interface ListBody {
+  items: UserBody[];
+  total: number;
+  links: Record<string, string>;
+}
 
 describe.each(dialects)('users API on %s', (dialect) => {
   let s: TestService;
@@ -25,7 +36,12 @@ describe.each(dialects)('users API on %s', (dialect) => {
     expect(created.status).toBe(201);
     expect(created.headers.get('etag')).toBe('"1"');
     expect(created.headers.get('location')).toBe(`/api/v1/users/${created.body.id}`);
-    expect(created.body).toMatchObject({ email: 'Carol@Example.test', role: 'user', status: 'active', version: 1 });
+    expect(created.body).toMatchObject({
+      email: 'Carol@Example.test',
+      role: 'user',
+      status: 'active',
+      version: 1,
+    });
     expect(created.body).not.toHaveProperty('passwordHash');
 
     const got = await s.request<UserBody>('GET', `/api/v1/users/${created.body.id}`, { token: admin });
@@ -56,15 +72,26 @@ describe.each(dialects)('users API on %s', (dialect) => {
     expect(stale.status).toBe(412);
     expect(stale.body).toMatchObject({ currentVersion: 3 });
 
-    const noVersion = await s.request('PATCH', `/api/v1/users/${created.body.id}`, { token: admin, body: { name: 'x' } });
+    const noVersion = await s.request('PATCH', `/api/v1/users/${created.body.id}`, {
+      token: admin,
+      body: { name: 'x' },
+    });
     expect(noVersion.status).toBe(428);
 
-    const staleDelete = await s.request('DELETE', `/api/v1/users/${created.body.id}`, { token: admin, headers: { 'if-match': '"1"' } });
+    const staleDelete = await s.request('DELETE', `/api/v1/users/${created.body.id}`, {
+      token: admin,
+      headers: { 'if-match': '"1"' },
+    });
     expect(staleDelete.status).toBe(412);
-    const del = await s.request('DELETE', `/api/v1/users/${created.body.id}`, { token: admin, headers: { 'if-match': '"3"' } });
+    const del = await s.request('DELETE', `/api/v1/users/${created.body.id}`, {
+      token: admin,
+      headers: { 'if-match': '"3"' },
+    });
     expect(del.status).toBe(204);
     expect((await s.request('GET', `/api/v1/users/${created.body.id}`, { token: admin })).status).toBe(404);
-    expect((await s.request('DELETE', `/api/v1/users/${created.body.id}`, { token: admin })).status).toBe(404);
+    expect((await s.request('DELETE', `/api/v1/users/${created.body.id}`, { token: admin })).status).toBe(
+      404,
+    );
   });
 
   it('rejects a duplicate e-mail whatever its case, and a password change is effective', async () => {
@@ -74,11 +101,15 @@ describe.each(dialects)('users API on %s', (dialect) => {
     expect(dup.status).toBe(409);
     const other = await create('dave2@example.test');
     const clash = await s.request('PATCH', `/api/v1/users/${other.body.id}`, {
-      token: admin, headers: { 'if-match': '"1"' }, body: { email: 'Dave@example.test' },
+      token: admin,
+      headers: { 'if-match': '"1"' },
+      body: { email: 'Dave@example.test' },
     });
     expect(clash.status).toBe(409);
     const pw = await s.request('PATCH', `/api/v1/users/${first.body.id}`, {
-      token: admin, headers: { 'if-match': '"1"' }, body: { password: 'Another-Pass-42' },
+      token: admin,
+      headers: { 'if-match': '"1"' },
+      body: { password: 'Another-Pass-42' },
     });
     expect(pw.status).toBe(200);
     await expect(s.login('dave@example.test', 'Another-Pass-42')).resolves.toEqual(expect.any(String));
@@ -88,7 +119,9 @@ describe.each(dialects)('users API on %s', (dialect) => {
     for (const n of ['pag-a', 'pag-b', 'pag-c', 'pag-d', 'pag-e']) {
       expect((await create(`${n}@example.test`, { name: `Pager ${n}` })).status).toBe(201);
     }
-    const page1 = await s.request<ListBody>('GET', '/api/v1/users?name=pager&sort=-email&limit=2', { token: admin });
+    const page1 = await s.request<ListBody>('GET', '/api/v1/users?name=pager&sort=-email&limit=2', {
+      token: admin,
+    });
     expect(page1.status).toBe(200);
     expect(page1.body.total).toBe(5);
     expect(page1.body.items.map((u) => u.email)).toEqual(['pag-e@example.test', 'pag-d@example.test']);
@@ -102,7 +135,9 @@ describe.each(dialects)('users API on %s', (dialect) => {
 
     const admins = await s.request<ListBody>('GET', '/api/v1/users?role=admin', { token: admin });
     expect(admins.body.items.map((u) => u.email)).toEqual([ADMIN.email]);
-    const byEmail = await s.request<ListBody>('GET', '/api/v1/users?email=PAG-C@EXAMPLE.TEST', { token: admin });
+    const byEmail = await s.request<ListBody>('GET', '/api/v1/users?email=PAG-C@EXAMPLE.TEST', {
+      token: admin,
+    });
     expect(byEmail.body.items).toHaveLength(1);
     const wildcard = await s.request<ListBody>('GET', '/api/v1/users?name=%25', { token: admin });
     expect(wildcard.body.total).toBe(0);
@@ -115,42 +150,88 @@ describe.each(dialects)('users API on %s', (dialect) => {
     expect((await s.request('GET', `/api/v1/users/${eve.body.id}`, { token })).status).toBe(200);
     expect((await s.request('GET', `/api/v1/users/${frank.body.id}`, { token })).status).toBe(403);
     expect((await s.request('GET', '/api/v1/users', { token })).status).toBe(403);
-    expect((await s.request('POST', '/api/v1/users', { token, body: { email: 'x@example.test', name: 'x', password: 'Correct-Horse-9' } })).status).toBe(403);
+    expect(
+      (
+        await s.request('POST', '/api/v1/users', {
+          token,
+          body: { email: 'x@example.test', name: 'x', password: 'Correct-Horse-9' },
+        })
+      ).status,
+    ).toBe(403);
     expect((await s.request('DELETE', `/api/v1/users/${eve.body.id}`, { token })).status).toBe(403);
-    const other = await s.request('PATCH', `/api/v1/users/${frank.body.id}`, { token, headers: { 'if-match': '"1"' }, body: { name: 'hacked' } });
+    const other = await s.request('PATCH', `/api/v1/users/${frank.body.id}`, {
+      token,
+      headers: { 'if-match': '"1"' },
+      body: { name: 'hacked' },
+    });
     expect(other.status).toBe(403);
 
-    const self = await s.request<UserBody>('PATCH', `/api/v1/users/${eve.body.id}`, { token, headers: { 'if-match': '"1"' }, body: { name: 'Eve E' } });
+    const self = await s.request<UserBody>('PATCH', `/api/v1/users/${eve.body.id}`, {
+      token,
+      headers: { 'if-match': '"1"' },
+      body: { name: 'Eve E' },
+    });
     expect(self.status).toBe(200);
-    const raise = await s.request('PATCH', `/api/v1/users/${eve.body.id}`, { token, headers: { 'if-match': '"2"' }, body: { role: 'admin' } });
+    const raise = await s.request('PATCH', `/api/v1/users/${eve.body.id}`, {
+      token,
+      headers: { 'if-match': '"2"' },
+      body: { role: 'admin' },
+    });
     expect(raise.status).toBe(422);
     expect(raise.body).toMatchObject({ rule: 'role-change-by-admin-only' });
-    const sameRole = await s.request('PATCH', `/api/v1/users/${eve.body.id}`, { token, headers: { 'if-match': '"2"' }, body: { role: 'user', name: 'Eve' } });
+    const sameRole = await s.request('PATCH', `/api/v1/users/${eve.body.id}`, {
+      token,
+      headers: { 'if-match': '"2"' },
+      body: { role: 'user', name: 'Eve' },
+    });
     expect(sameRole.status).toBe(200);
 
     // A promotion by an admin takes effect on the user's next request, without a new token.
-    await s.request('PATCH', `/api/v1/users/${eve.body.id}`, { token: admin, headers: { 'if-match': '"3"' }, body: { role: 'admin' } });
+    await s.request('PATCH', `/api/v1/users/${eve.body.id}`, {
+      token: admin,
+      headers: { 'if-match': '"3"' },
+      body: { role: 'admin' },
+    });
     expect((await s.request('GET', '/api/v1/users', { token })).status).toBe(200);
     // A disabled user is locked out at once.
-    await s.request('PATCH', `/api/v1/users/${eve.body.id}`, { token: admin, headers: { 'if-match': '"4"' }, body: { status: 'disabled' } });
+    await s.request('PATCH', `/api/v1/users/${eve.body.id}`, {
+      token: admin,
+      headers: { 'if-match': '"4"' },
+      body: { status: 'disabled' },
+    });
     expect((await s.request('GET', `/api/v1/users/${eve.body.id}`, { token })).status).toBe(401);
   });
 
   it('applies business rules as 422 naming the rule', async () => {
     const weak = await create('weak@example.test', { password: 'short' });
     expect(weak.status).toBe(422);
-    expect(weak.body).toMatchObject({ rule: 'password-policy', type: 'https://platform.sqlize.dev/problems/rule-violation' });
-    expect((await create('classes@example.test', { password: 'alllowercaseletters' })).body).toMatchObject({ rule: 'password-policy' });
-    expect((await create('mallory@example.test', { password: 'Mallory-is-here-1' })).body).toMatchObject({ rule: 'password-policy' });
+    expect(weak.body).toMatchObject({
+      rule: 'password-policy',
+      type: 'https://platform.sqlize.dev/problems/rule-violation',
+    });
+    expect((await create('classes@example.test', { password: 'alllowercaseletters' })).body).toMatchObject({
+      rule: 'password-policy',
+    });
+    expect((await create('mallory@example.test', { password: 'Mallory-is-here-1' })).body).toMatchObject({
+      rule: 'password-policy',
+    });
     const domain = await create('gina@elsewhere.com');
     expect(domain.status).toBe(422);
     expect(domain.body).toMatchObject({ rule: 'email-domain-allowlist' });
 
     const me = await s.request<UserBody>('GET', '/api/v1/auth/me', { token: admin });
-    const demote = await s.request('PATCH', `/api/v1/users/${me.body.id}`, { token: admin, headers: { etag: '', 'if-match': `"${me.body.version}"` }, body: { role: 'user' } });
+    const demote = await s.request('PATCH', `/api/v1/users/${me.body.id}`, {
+      token: admin,
+      headers: { etag: '', 'if-match': `"${me.body.version}"` },
+      body: { role: 'user' },
+    });
     expect(demote.status).toBe(422);
     expect(demote.body).toMatchObject({ rule: 'last-admin' });
-    const disable = await s.request('PATCH', `/api/v1/users/${me.body.id}`, { token: admin, headers: { 'if-match': `"${me.body.version}"` }, body: { status: 'disabled' } });
+    const disable = await s.request('PATCH', `/api/v1/users/${me.body.id}`, {
+      token: admin,
+      headers: { 'if-match': `"${me.body.version}"` },
+      body: { status: 'disabled' },
+    });
     expect(disable.body).toMatchObject({ rule: 'last-admin' });
     const remove = await s.request('DELETE', `/api/v1/users/${me.body.id}`, { token: admin });
     expect(remove.status).toBe(422);
@@ -161,7 +242,11 @@ describe.each(dialects)('users API on %s', (dialect) => {
     const u = await create('race@example.test');
     const attempts = await Promise.all(
       ['one', 'two', 'three', 'four'].map((name) =>
-        s.request('PATCH', `/api/v1/users/${u.body.id}`, { token: admin, headers: { 'if-match': '"1"' }, body: { name } }),
+        s.request('PATCH', `/api/v1/users/${u.body.id}`, {
+          token: admin,
+          headers: { 'if-match': '"1"' },
+          body: { name },
+        }),
       ),
     );
     const statuses = attempts.map((a) => a.status).sort();

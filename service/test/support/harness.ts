@@ -16,7 +16,8 @@ export const JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
 export function pgAdminUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is not set: run `make test-integration` (it starts PostgreSQL)');
+  if (!url)
+    throw new Error('TEST_DATABASE_URL is not set: run `make test-integration` (it starts PostgreSQL)');
   return url;
 }
 
@@ -51,7 +52,11 @@ export interface TestService {
   logs: string[];
   // Sent with every request unless the call overrides them.
   defaultHeaders: Record<string, string>;
-  request<T = Record<string, unknown>>(method: string, url: string, opts?: RequestOptions): Promise<Response<T>>;
+  request<T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    opts?: RequestOptions,
+  ): Promise<Response<T>>;
   login(email?: string, password?: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -130,7 +135,9 @@ export async function startService(dialect: Dialect, env: Record<string, string>
     defaultHeaders,
     request,
     async login(email = ADMIN.email, password = ADMIN.password) {
-      const res = await request<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password } });
+      const res = await request<{ accessToken: string }>('POST', '/api/v1/auth/login', {
+        body: { email, password },
+      });
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
       return res.body.accessToken;
     },

@@ -9,7 +9,8 @@ export const SERVICE_DIR = path.resolve(fileURLToPath(new URL('../..', import.me
 
 export function distEntry(rel: string): string {
   const file = path.join(SERVICE_DIR, 'dist', rel);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`make build\` first (make test-integration does)`);
+  if (!fs.existsSync(file))
+    throw new Error(`${file} is missing: run \`make build\` first (make test-integration does)`);
   return file;
 }
 
@@ -22,7 +23,10 @@ export interface Run {
 
 export function runNode(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -85,4 +89,21 @@ export async function startServer(env: Record<string, string>, timeoutMs = 30_00
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, port, output: () => out, exited };
+}
+
+// The environment of the fault tests' servers, and a login against one of them.
+export const FAULT_ENV = {
+  JWT_SECRET: 'fault-test-secret-0123456789-abcdefghijkl',
+  ADMIN_EMAIL: 'admin@example.test',
+  ADMIN_PASSWORD: 'Root-Passw0rd!x',
+  BCRYPT_COST: '4',
+  LOG_LEVEL: 'warn',
+};
+
+export async function loginAdmin(base: string): Promise<Response> {
+  return fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: FAULT_ENV.ADMIN_EMAIL, password: FAULT_ENV.ADMIN_PASSWORD }),
+  });
 }

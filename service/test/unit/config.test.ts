@@ -29,7 +29,10 @@ describe('loadConfig', () => {
     expect(c.db).toMatchObject({ dialect: 'postgres', url: 'postgres://u:p@db:5432/app', ssl: true });
     expect(c.http.corsOrigins).toEqual(['https://a.test', 'https://b.test']);
     expect(c.http.trustProxy).toBe(2);
-    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+    ]);
     expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
     expect(c.log.debug).toEqual(['db', 'http']);
     expect(c.rules.emailDomainAllowlist).toEqual(['example.com']);
@@ -39,18 +42,35 @@ describe('loadConfig', () => {
   it('names every bad variable in one error, without echoing secrets', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ PORT: '-1', NODE_ENV: 'staging', DB_POOL_MAX: 'many', BODY_LIMIT: 'huge', DB_PASSWORD: undefined, JWT_EXPIRES_IN: '15 minutes' });
+      loadConfig({
+        PORT: '-1',
+        NODE_ENV: 'staging',
+        DB_POOL_MAX: 'many',
+        BODY_LIMIT: 'huge',
+        DB_PASSWORD: undefined,
+        JWT_EXPIRES_IN: '15 minutes',
+      });
     } catch (err) {
       error = err as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error?.problems.map((p) => p.split(':')[0]).sort()).toEqual(['BODY_LIMIT', 'DB_POOL_MAX', 'JWT_EXPIRES_IN', 'NODE_ENV', 'PORT']);
-    expect(() => loadConfig({ DB_DIALECT: 'postgres', DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must start with postgres/);
+    expect(error?.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'BODY_LIMIT',
+      'DB_POOL_MAX',
+      'JWT_EXPIRES_IN',
+      'NODE_ENV',
+      'PORT',
+    ]);
+    expect(() => loadConfig({ DB_DIALECT: 'postgres', DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL: must start with postgres/,
+    );
     expect(() => loadConfig({ DB_POOL_MIN: '5', DB_POOL_MAX: '2' })).toThrow(/DB_POOL_MIN/);
   });
 
   it('refuses a weak JWT secret in production only', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(
+      /JWT_SECRET: must be at least 32/,
+    );
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required in production/);
     const strong = 'q8Vf3kLz0pWm7XcRt2NbYh6JdGs9AeU1';
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong }).http.cookieSecure).toBe(true);

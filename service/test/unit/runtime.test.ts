@@ -14,16 +14,36 @@ import { Lifecycle } from '../../src/runtime/lifecycle.js';
 
 describe('logging', () => {
   it('redacts secrets at any depth and keeps the rest', () => {
-    const out = redact({ user: { email: 'a@b.c', password: 'p', nested: [{ accessToken: 't' }] }, Authorization: 'Bearer x', ok: 1 });
-    expect(out).toEqual({ user: { email: 'a@b.c', password: REDACTED, nested: [{ accessToken: REDACTED }] }, Authorization: REDACTED, ok: 1 });
+    const out = redact({
+      user: { email: 'a@b.c', password: 'p', nested: [{ accessToken: 't' }] },
+      Authorization: 'Bearer x',
+      ok: 1,
+    });
+    expect(out).toEqual({
+      user: { email: 'a@b.c', password: REDACTED, nested: [{ accessToken: REDACTED }] },
+      Authorization: REDACTED,
+      ok: 1,
+    });
     expect(redact(new Error('boom'))).toMatchObject({ name: 'Error', message: 'boom' });
   });
 
   it('writes JSON with the request id and per-category debug levels', async () => {
     const stream = new PassThrough();
     const lines: Record<string, unknown>[] = [];
-    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => lines.push(JSON.parse(l) as Record<string, unknown>)));
-    const loggers = new LoggerFactory({ level: 'info', format: 'json', debugCategories: ['db'], service: 'svc', stream });
+    stream.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => lines.push(JSON.parse(l) as Record<string, unknown>)),
+    );
+    const loggers = new LoggerFactory({
+      level: 'info',
+      format: 'json',
+      debugCategories: ['db'],
+      service: 'svc',
+      stream,
+    });
     requestContext.run({ requestId: 'r-1' }, () => {
       loggers.get('db').debug('query', { password: 'hunter2' });
       loggers.get('http').debug('hidden');
@@ -32,10 +52,23 @@ describe('logging', () => {
     expect(loggers.get('db')).toBe(loggers.get('db'));
     await new Promise((r) => setImmediate(r));
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'debug', category: 'db', message: 'query', requestId: 'r-1', password: REDACTED, service: 'svc' }),
+      expect.objectContaining({
+        level: 'debug',
+        category: 'db',
+        message: 'query',
+        requestId: 'r-1',
+        password: REDACTED,
+        service: 'svc',
+      }),
       expect.objectContaining({ level: 'info', category: 'http', message: 'shown', requestId: 'r-1' }),
     ]);
-    const pretty = new LoggerFactory({ level: 'info', format: 'pretty', debugCategories: ['*'], service: 's', stream });
+    const pretty = new LoggerFactory({
+      level: 'info',
+      format: 'pretty',
+      debugCategories: ['*'],
+      service: 's',
+      stream,
+    });
     expect(pretty.get('x').isDebugEnabled()).toBe(true);
   });
 });
@@ -65,7 +98,11 @@ describe('in-process adapters', () => {
   });
 
   it('the login throttle blocks a user+IP pair and an IP independently', async () => {
-    const throttle = new RateLimiterLoginThrottle(new MemoryRateLimiterFactory(), { maxConsecutiveFails: 2, consecutiveBlockSeconds: 60, maxFailsPerIpDay: 3 });
+    const throttle = new RateLimiterLoginThrottle(new MemoryRateLimiterFactory(), {
+      maxConsecutiveFails: 2,
+      consecutiveBlockSeconds: 60,
+      maxFailsPerIpDay: 3,
+    });
     await throttle.failed('a', 'ip1');
     await throttle.check('a', 'ip1');
     await throttle.failed('a', 'ip1');
@@ -83,7 +120,9 @@ describe('RBAC', () => {
   it('maps roles to permissions and own/any access', () => {
     expect(can({ id: '1', role: 'admin' }, 'users:delete:any')).toBe(true);
     expect(can({ id: '1', role: 'user' }, 'users:list')).toBe(false);
-    expect(() => requirePermission({ id: '1', role: 'user' }, 'users:create')).toThrow('missing permission users:create');
+    expect(() => requirePermission({ id: '1', role: 'user' }, 'users:create')).toThrow(
+      'missing permission users:create',
+    );
     expect(() => requireOnUser({ id: '1', role: 'user' }, 'update', '1')).not.toThrow();
     expect(() => requireOnUser({ id: '1', role: 'user' }, 'read', '2')).toThrow('you may not read this user');
     expect(() => requireOnUser({ id: '1', role: 'admin' }, 'update', '2')).not.toThrow();

@@ -7,12 +7,20 @@ import { BcryptPasswordHasher } from '../../src/infrastructure/security/bcrypt-h
 const secret = 'unit-secret-unit-secret-unit-secret-42';
 let now = new Date('2030-01-01T00:00:00Z');
 const clock = { now: () => now };
-const tokens = new JwtTokenService({ secret, issuer: 'iss', audience: 'aud', accessTtl: '15m', refreshTtl: '7d' }, clock);
+const tokens = new JwtTokenService(
+  { secret, issuer: 'iss', audience: 'aud', accessTtl: '15m', refreshTtl: '7d' },
+  clock,
+);
 
 describe('JwtTokenService', () => {
   it('signs and verifies access and refresh tokens with their own purposes', () => {
     const access = tokens.signAccess({ sub: 'u1', sid: 's1', role: 'admin' });
-    expect(tokens.verifyAccess(access.token)).toMatchObject({ sub: 'u1', sid: 's1', role: 'admin', jti: access.jti });
+    expect(tokens.verifyAccess(access.token)).toMatchObject({
+      sub: 'u1',
+      sid: 's1',
+      role: 'admin',
+      jti: access.jti,
+    });
     expect(access.expiresAt.toISOString()).toBe('2030-01-01T00:15:00.000Z');
     const refresh = tokens.signRefresh({ sub: 'u1', sid: 's1' });
     expect(tokens.verifyRefresh(refresh.token)).toMatchObject({ sub: 'u1', sid: 's1', jti: refresh.jti });
@@ -27,9 +35,21 @@ describe('JwtTokenService', () => {
     expect(() => tokens.verifyAccess(access.token)).toThrow('the token has expired');
     now = new Date('2030-01-01T00:00:00Z');
     const iat = Math.floor(now.getTime() / 1000);
-    const foreign = jwt.sign({ typ: 'access', sid: 's', role: 'admin', iat }, secret, { audience: 'other', issuer: 'iss', subject: 'u', jwtid: 'j', expiresIn: 60 });
+    const foreign = jwt.sign({ typ: 'access', sid: 's', role: 'admin', iat }, secret, {
+      audience: 'other',
+      issuer: 'iss',
+      subject: 'u',
+      jwtid: 'j',
+      expiresIn: 60,
+    });
     expect(() => tokens.verifyAccess(foreign)).toThrow(UnauthorizedError);
-    const badRole = jwt.sign({ typ: 'access', sid: 's', role: 'root', iat }, secret, { audience: 'aud', issuer: 'iss', subject: 'u', jwtid: 'j', expiresIn: 60 });
+    const badRole = jwt.sign({ typ: 'access', sid: 's', role: 'root', iat }, secret, {
+      audience: 'aud',
+      issuer: 'iss',
+      subject: 'u',
+      jwtid: 'j',
+      expiresIn: 60,
+    });
     expect(() => tokens.verifyAccess(badRole)).toThrow('the token is invalid');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${access.token.split('.')[1]}.`;
     expect(() => tokens.verifyAccess(none)).toThrow('the token is invalid');

@@ -51,7 +51,11 @@ export class AuthService {
     this.log = loggers.get('auth');
   }
 
-  async login(email: string, password: string, client: ClientInfo): Promise<{ tokens: TokenPair; user: User }> {
+  async login(
+    email: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<{ tokens: TokenPair; user: User }> {
     const username = email.toLowerCase();
     await this.throttle.check(username, client.ip);
     const user = await this.users.findByEmail(email);
@@ -90,7 +94,10 @@ export class AuthService {
     if (!rotated) {
       // An already-rotated token came back: someone holds a copy. End the whole session.
       await this.sessions.revoke(session.id, 'refresh-token-reuse');
-      this.log.warn('refresh token reuse detected; session revoked', { sessionId: session.id, userId: session.userId });
+      this.log.warn('refresh token reuse detected; session revoked', {
+        sessionId: session.id,
+        userId: session.userId,
+      });
       throw new UnauthorizedError('refresh token reuse detected; the session has been revoked');
     }
     const user = await this.users.findById(claims.sub);
@@ -112,7 +119,13 @@ export class AuthService {
     if (!session || !isLive(session, this.clock.now())) throw new UnauthorizedError('the session has ended');
     if (!user || user.status !== 'active') throw new UnauthorizedError('the account is not active');
     // The role comes from the database, so a demotion takes effect on the next request.
-    return { id: user.id, role: user.role, sessionId: session.id, jti: claims.jti, expiresAt: new Date(claims.exp * 1000) };
+    return {
+      id: user.id,
+      role: user.role,
+      sessionId: session.id,
+      jti: claims.jti,
+      expiresAt: new Date(claims.exp * 1000),
+    };
   }
 
   async logout(principal: Principal): Promise<void> {

@@ -115,7 +115,9 @@ export function loadRules(options: RulesOptions): RuleDefinition[] {
     }
     const parsed = ruleFileSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new Error(`RULES_FILE ${options.file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new Error(
+        `RULES_FILE ${options.file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     for (const rule of parsed.data) byName.set(rule.name, rule);
   }
@@ -155,7 +157,8 @@ export function passwordFacts(password: string, email?: string): Partial<RuleFac
   return {
     passwordLength: [...password].length,
     passwordCharacterClasses: classes,
-    passwordContainsEmailName: local !== undefined && local.length >= 3 && password.toLowerCase().includes(local),
+    passwordContainsEmailName:
+      local !== undefined && local.length >= 3 && password.toLowerCase().includes(local),
   };
 }
 

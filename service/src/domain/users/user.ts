@@ -37,7 +37,9 @@ export interface NewUser {
   status: Status;
 }
 
-export type UserChanges = Partial<Pick<UserWithSecret, 'email' | 'name' | 'passwordHash' | 'role' | 'status'>>;
+export type UserChanges = Partial<
+  Pick<UserWithSecret, 'email' | 'name' | 'passwordHash' | 'role' | 'status'>
+>;
 
 export interface UserRepository {
   findById(id: string): Promise<UserWithSecret | null>;

@@ -68,7 +68,8 @@ export class UsersService {
     if (current.version !== expectedVersion) throw stale(current.version);
 
     const newRole = input.role !== undefined && input.role !== current.role ? input.role : undefined;
-    const newStatus = input.status !== undefined && input.status !== current.status ? input.status : undefined;
+    const newStatus =
+      input.status !== undefined && input.status !== current.status ? input.status : undefined;
     const facts: RuleFacts = {
       operation: 'user.update',
       actorRole: actor.role,
@@ -81,7 +82,9 @@ export class UsersService {
       ...(input.password !== undefined ? passwordFacts(input.password, input.email ?? current.email) : {}),
     };
     const removesActiveAdmin =
-      current.role === 'admin' && current.status === 'active' && (newRole === 'user' || newStatus === 'disabled');
+      current.role === 'admin' &&
+      current.status === 'active' &&
+      (newRole === 'user' || newStatus === 'disabled');
     if (removesActiveAdmin) {
       facts.removesActiveAdmin = true;
       facts.activeAdminCount = await this.users.countActiveAdmins();

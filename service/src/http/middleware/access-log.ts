@@ -24,7 +24,8 @@ export function accessLog(log: Logger): RequestHandler {
     const requestId = currentRequestId();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
-      const level = res.statusCode >= 500 ? 'error' : 'info';
+      // 503 is an expected answer (probes while starting or draining, a database outage).
+      const level = res.statusCode === 503 ? 'warn' : res.statusCode >= 500 ? 'error' : 'info';
       log[level]('request', {
         requestId,
         method: req.method,

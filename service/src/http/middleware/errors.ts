@@ -33,7 +33,11 @@ const BODY_PARSER_KINDS: Record<string, ProblemKind> = {
 };
 
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (err instanceof ConnectionError || err instanceof ConnectionAcquireTimeoutError || err instanceof TimeoutError) {
+  if (
+    err instanceof ConnectionError ||
+    err instanceof ConnectionAcquireTimeoutError ||
+    err instanceof TimeoutError
+  ) {
     return true;
   }
   // pg reports a connection lost mid-query as a plain error wrapped by Sequelize.
@@ -41,7 +45,18 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     const original = (err as { original?: { code?: string; message?: string } }).original;
     const code = original?.code ?? '';
     return (
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'].includes(code) ||
+      [
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ETIMEDOUT',
+        'EPIPE',
+        '57P01',
+        '57P02',
+        '57P03',
+        '08006',
+        '08001',
+        '08003',
+      ].includes(code) ||
       /Connection terminated|connection is closed|not queryable/i.test(original?.message ?? '')
     );
   }
@@ -61,13 +76,18 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (err instanceof HttpProblem) return sendProblem(res, err.kind, err.detail, err.extra);
     if (err instanceof DomainError) {
       if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      const extra: Record<string, unknown> = err instanceof RuleViolationError ? { rule: err.rule } : { ...err.details };
+      const extra: Record<string, unknown> =
+        err instanceof RuleViolationError ? { rule: err.rule } : { ...err.details };
       return sendProblem(res, DOMAIN_KINDS[err.kind] ?? 'internal', err.message, extra);
     }
     const bodyType = (err as { type?: unknown }).type;
     if (typeof bodyType === 'string' && BODY_PARSER_KINDS[bodyType]) {
       const kind = BODY_PARSER_KINDS[bodyType];
-      return sendProblem(res, kind, kind === 'payload-too-large' ? 'the body exceeds the size limit' : undefined);
+      return sendProblem(
+        res,
+        kind,
+        kind === 'payload-too-large' ? 'the body exceeds the size limit' : undefined,
+      );
     }
     if (isDatabaseUnavailable(err)) {
       log.warn('database unavailable', { error: (err as Error).message });

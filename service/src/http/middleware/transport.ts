@@ -21,9 +21,17 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export function requireJsonBody(): RequestHandler {
   return (req, _res, next) => {
-    const hasBody = req.get('content-length') !== undefined ? Number(req.get('content-length')) > 0 : req.get('transfer-encoding') !== undefined;
+    const hasBody =
+      req.get('content-length') !== undefined
+        ? Number(req.get('content-length')) > 0
+        : req.get('transfer-encoding') !== undefined;
     if (BODY_METHODS.has(req.method) && hasBody && !req.is('application/json')) {
-      return next(new HttpProblem('unsupported-media-type', `expected application/json, got ${req.get('content-type') ?? 'no content type'}`));
+      return next(
+        new HttpProblem(
+          'unsupported-media-type',
+          `expected application/json, got ${req.get('content-type') ?? 'no content type'}`,
+        ),
+      );
     }
     next();
   };

@@ -37,7 +37,11 @@ export function authRoutes({ auth, sessions, users, cookies }: AuthRouteDeps): R
     let csrfToken: string | undefined;
     if (cookies.enabled) {
       csrfToken = randomBytes(24).toString('base64url');
-      const common = { secure: cookies.secure, sameSite: 'strict' as const, expires: tokens.refreshExpiresAt };
+      const common = {
+        secure: cookies.secure,
+        sameSite: 'strict' as const,
+        expires: tokens.refreshExpiresAt,
+      };
       res.cookie(REFRESH_COOKIE, tokens.refreshToken, { ...common, httpOnly: true, path: AUTH_PATH });
       res.cookie(CSRF_COOKIE, csrfToken, { ...common, httpOnly: false, path: '/' });
     }
@@ -49,7 +53,15 @@ export function authRoutes({ auth, sessions, users, cookies }: AuthRouteDeps): R
       expiresIn: tokens.expiresIn,
       sessionId: tokens.sessionId,
       ...(csrfToken ? { csrfToken } : {}),
-      ...(user ? { user: { ...user, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() } } : {}),
+      ...(user
+        ? {
+            user: {
+              ...user,
+              createdAt: user.createdAt.toISOString(),
+              updatedAt: user.updatedAt.toISOString(),
+            },
+          }
+        : {}),
     });
   }
 
@@ -63,7 +75,10 @@ export function authRoutes({ auth, sessions, users, cookies }: AuthRouteDeps): R
     const header = req.get(CSRF_HEADER);
     const expected = (req.cookies as Record<string, string | undefined>)[CSRF_COOKIE];
     if (!header || !expected || !sameToken(header, expected)) {
-      throw new HttpProblem('csrf-failed', `a cookie-authenticated refresh needs the ${CSRF_COOKIE} cookie value in ${CSRF_HEADER}`);
+      throw new HttpProblem(
+        'csrf-failed',
+        `a cookie-authenticated refresh needs the ${CSRF_COOKIE} cookie value in ${CSRF_HEADER}`,
+      );
     }
     return fromCookie;
   }

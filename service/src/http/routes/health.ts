@@ -15,7 +15,10 @@ export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): R
   const noStore = { 'Cache-Control': 'no-store' };
 
   router.get('/startup', (_req, res) => {
-    res.set(noStore).status(lifecycle.isStarted ? 200 : 503).json({ status: lifecycle.isStarted ? 'started' : 'starting' });
+    res
+      .set(noStore)
+      .status(lifecycle.isStarted ? 200 : 503)
+      .json({ status: lifecycle.isStarted ? 'started' : 'starting' });
   });
 
   // Liveness says only that the event loop answers; dependencies never make it fail.

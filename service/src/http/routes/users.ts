@@ -39,10 +39,17 @@ function sendUser(res: Response, user: User, status = 200) {
   res.status(status).setHeader('ETag', etagOf(user)).json(serialize(user));
 }
 
-function listLinks(base: string, query: Record<string, unknown>, limit: number, offset: number, total: number) {
+function listLinks(
+  base: string,
+  query: Record<string, unknown>,
+  limit: number,
+  offset: number,
+  total: number,
+) {
   const link = (o: number) => {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && k !== 'offset' && k !== 'limit') params.set(k, String(v));
+    for (const [k, v] of Object.entries(query))
+      if (v !== undefined && k !== 'offset' && k !== 'limit') params.set(k, String(v));
     params.set('limit', String(limit));
     params.set('offset', String(o));
     return `${base}?${params.toString()}`;

@@ -64,7 +64,10 @@ export const ListUsersQuery = z
     offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
     sort: z
       .string()
-      .regex(sortPattern, `comma-separated fields from ${SORTABLE_FIELDS.join(', ')}, each optionally prefixed by -`)
+      .regex(
+        sortPattern,
+        `comma-separated fields from ${SORTABLE_FIELDS.join(', ')}, each optionally prefixed by -`,
+      )
       .default('createdAt')
       .meta({ example: '-createdAt,email' }),
     role: z.enum(ROLES).optional(),

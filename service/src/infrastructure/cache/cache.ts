@@ -8,7 +8,10 @@ export interface Cache {
 export class MemoryCache implements Cache {
   private readonly entries = new Map<string, { value: unknown; expiresAt: number }>();
 
-  constructor(private readonly maxEntries = 10_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async get<T>(key: string): Promise<T | undefined> {
     const entry = this.entries.get(key);

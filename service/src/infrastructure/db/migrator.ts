@@ -58,7 +58,9 @@ export class Migrator {
       // other pool connections meanwhile, so the pool needs at least two.
       return this.sequelize.transaction(async (transaction) => {
         await this.sequelize.query('SET LOCAL statement_timeout = 0', { transaction });
-        await this.sequelize.query(`SET LOCAL lock_timeout = '${Math.ceil(this.lockWaitMs)}ms'`, { transaction });
+        await this.sequelize.query(`SET LOCAL lock_timeout = '${Math.ceil(this.lockWaitMs)}ms'`, {
+          transaction,
+        });
         await this.sequelize.query('SELECT pg_advisory_xact_lock(:key)', {
           replacements: { key: ADVISORY_LOCK_KEY },
           transaction,

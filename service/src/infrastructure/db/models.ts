@@ -34,7 +34,10 @@ export interface SessionRow extends Model<InferAttributes<SessionRow>, InferCrea
   revokedReason: CreationOptional<string | null>;
 }
 
-export interface RevokedTokenRow extends Model<InferAttributes<RevokedTokenRow>, InferCreationAttributes<RevokedTokenRow>> {
+export interface RevokedTokenRow extends Model<
+  InferAttributes<RevokedTokenRow>,
+  InferCreationAttributes<RevokedTokenRow>
+> {
   jti: string;
   expiresAt: Date;
 }

@@ -34,11 +34,21 @@ const redactSecrets = winston.format((info) => {
 
 class WinstonLogger implements Logger {
   constructor(private readonly w: winston.Logger) {}
-  error(m: string, meta?: Record<string, unknown>) { this.w.error(m, meta); }
-  warn(m: string, meta?: Record<string, unknown>) { this.w.warn(m, meta); }
-  info(m: string, meta?: Record<string, unknown>) { this.w.info(m, meta); }
-  debug(m: string, meta?: Record<string, unknown>) { this.w.debug(m, meta); }
-  isDebugEnabled() { return this.w.isDebugEnabled(); }
+  error(m: string, meta?: Record<string, unknown>) {
+    this.w.error(m, meta);
+  }
+  warn(m: string, meta?: Record<string, unknown>) {
+    this.w.warn(m, meta);
+  }
+  info(m: string, meta?: Record<string, unknown>) {
+    this.w.info(m, meta);
+  }
+  debug(m: string, meta?: Record<string, unknown>) {
+    this.w.debug(m, meta);
+  }
+  isDebugEnabled() {
+    return this.w.isDebugEnabled();
+  }
 }
 
 export class LoggerFactory implements LoggerProvider {
@@ -51,8 +61,10 @@ export class LoggerFactory implements LoggerProvider {
       redactSecrets(),
       winston.format.timestamp(),
       options.format === 'pretty'
-        ? winston.format.printf(({ timestamp, level, message, category, ...rest }) =>
-            `${String(timestamp)} ${level} [${String(category)}] ${String(message)} ${JSON.stringify(rest)}`)
+        ? winston.format.printf(
+            ({ timestamp, level, message, category, ...rest }) =>
+              `${String(timestamp)} ${level} [${String(category)}] ${String(message)} ${JSON.stringify(rest)}`,
+          )
         : winston.format.json(),
     );
   }

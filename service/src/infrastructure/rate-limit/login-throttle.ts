@@ -17,7 +17,10 @@ export class RateLimiterLoginThrottle implements LoginThrottle {
   private readonly byUserIp: RateLimiterAbstract;
   private readonly byIp: RateLimiterAbstract;
 
-  constructor(factory: RateLimiterFactory, private readonly options: LoginThrottleOptions) {
+  constructor(
+    factory: RateLimiterFactory,
+    private readonly options: LoginThrottleOptions,
+  ) {
     this.byUserIp = factory.create({
       keyPrefix: 'login_fail_consecutive_username_and_ip',
       points: options.maxConsecutiveFails,
@@ -36,12 +39,17 @@ export class RateLimiterLoginThrottle implements LoginThrottle {
     const [pair, perIp] = await Promise.all([this.byUserIp.get(key(username, ip)), this.byIp.get(ip)]);
     let retry = 0;
     if (pair && pair.consumedPoints >= this.options.maxConsecutiveFails) retry = pair.msBeforeNext;
-    if (perIp && perIp.consumedPoints >= this.options.maxFailsPerIpDay) retry = Math.max(retry, perIp.msBeforeNext);
-    if (retry > 0) throw new TooManyRequestsError('too many failed logins; try again later', Math.ceil(retry / 1000));
+    if (perIp && perIp.consumedPoints >= this.options.maxFailsPerIpDay)
+      retry = Math.max(retry, perIp.msBeforeNext);
+    if (retry > 0)
+      throw new TooManyRequestsError('too many failed logins; try again later', Math.ceil(retry / 1000));
   }
 
   async failed(username: string, ip: string): Promise<void> {
-    await Promise.all([swallowLimit(this.byUserIp.consume(key(username, ip))), swallowLimit(this.byIp.consume(ip))]);
+    await Promise.all([
+      swallowLimit(this.byUserIp.consume(key(username, ip))),
+      swallowLimit(this.byIp.consume(ip)),
+    ]);
   }
 
   async succeeded(username: string, ip: string): Promise<void> {

@@ -22,13 +22,20 @@ export class JwtTokenService implements TokenService {
   readonly accessTtlSeconds: number;
   private readonly refreshTtlSeconds: number;
 
-  constructor(private readonly options: JwtOptions, private readonly clock: Clock) {
+  constructor(
+    private readonly options: JwtOptions,
+    private readonly clock: Clock,
+  ) {
     this.accessTtlSeconds = durationToSeconds(options.accessTtl);
     this.refreshTtlSeconds = durationToSeconds(options.refreshTtl);
   }
 
   signAccess(claims: { sub: string; sid: string; role: Role }): SignedToken {
-    return this.sign({ typ: 'access', sid: claims.sid, role: claims.role }, claims.sub, this.accessTtlSeconds);
+    return this.sign(
+      { typ: 'access', sid: claims.sid, role: claims.role },
+      claims.sub,
+      this.accessTtlSeconds,
+    );
   }
 
   signRefresh(claims: { sub: string; sid: string }): SignedToken {
@@ -79,7 +86,13 @@ export class JwtTokenService implements TokenService {
       throw new UnauthorizedError('the token is invalid');
     }
     const { sub, sid, jti, exp } = payload;
-    if (payload.typ !== typ || typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    if (
+      payload.typ !== typ ||
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof exp !== 'number'
+    ) {
       throw new UnauthorizedError(`not a valid ${typ} token`);
     }
     return { ...payload, sub, sid, jti, exp, role: payload.role as unknown };

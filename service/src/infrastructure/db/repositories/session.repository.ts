@@ -2,7 +2,12 @@
 import { Op } from 'sequelize';
 import { inject, injectable } from 'tsyringe';
 import { TOKENS } from '../../../tokens.js';
-import type { NewSession, RevocationStore, Session, SessionRepository } from '../../../domain/sessions/session.js';
+import type {
+  NewSession,
+  RevocationStore,
+  Session,
+  SessionRepository,
+} from '../../../domain/sessions/session.js';
 import type { Clock } from '../../../domain/shared/ports.js';
 import type { Database } from '../database.js';
 import type { SessionRow } from '../models.js';

@@ -58,7 +58,8 @@ export class SequelizeUserRepository implements UserRepository {
     const conditions: WhereOptions[] = [];
     if (query.filter.role) conditions.push({ role: query.filter.role });
     if (query.filter.status) conditions.push({ status: query.filter.status });
-    if (query.filter.email) conditions.push(sqlWhere(fn('lower', col('email')), query.filter.email.toLowerCase()));
+    if (query.filter.email)
+      conditions.push(sqlWhere(fn('lower', col('email')), query.filter.email.toLowerCase()));
     if (query.filter.nameContains) {
       // instr/strpos need no LIKE escaping, so % and _ in the filter are plain characters.
       const position = this.db.dialect === 'postgres' ? 'strpos' : 'instr';
@@ -68,7 +69,10 @@ export class SequelizeUserRepository implements UserRepository {
     }
     const { rows, count } = await this.model.findAndCountAll({
       where: conditions.length > 0 ? { [Op.and]: conditions } : {},
-      order: [...query.sort.map((s) => [s.field, s.direction.toUpperCase()] as [string, string]), ['id', 'ASC']],
+      order: [
+        ...query.sort.map((s) => [s.field, s.direction.toUpperCase()] as [string, string]),
+        ['id', 'ASC'],
+      ],
       limit: query.limit,
       offset: query.offset,
     });
@@ -79,7 +83,8 @@ export class SequelizeUserRepository implements UserRepository {
     try {
       return publicUser(await this.model.create({ ...user }));
     } catch (err) {
-      if (err instanceof UniqueConstraintError) throw new ConflictError('a user with this e-mail already exists');
+      if (err instanceof UniqueConstraintError)
+        throw new ConflictError('a user with this e-mail already exists');
       throw err;
     }
   }
@@ -92,7 +97,8 @@ export class SequelizeUserRepository implements UserRepository {
       );
       if (affected === 0) return null;
     } catch (err) {
-      if (err instanceof UniqueConstraintError) throw new ConflictError('a user with this e-mail already exists');
+      if (err instanceof UniqueConstraintError)
+        throw new ConflictError('a user with this e-mail already exists');
       throw err;
     }
     const row = await this.model.findByPk(id);

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Builds the cluster and chart tools from their upstream Go modules into the tool cache:
+#   $CACHE_ROOT/<tool>-<version>/<binary>   one directory per pinned version (hack/versions.env)
+#   $CACHE_ROOT/bin/<name>                  stable symlinks: what PATH and the Makefile use
+# No release binary is downloaded: only the Go module proxy is needed. A tool whose binary is
+# already in the cache is skipped, so a warm run takes seconds.
+#   hack/tools.sh              install every tool
+#   hack/tools.sh kwok helm4   install only these (names as in the list below)
+#   hack/tools.sh --list       print name, version and cache path of every tool
+set -euo pipefail
+shopt -s inherit_errexit
+LOG_TAG=tools; source "$(dirname "$0")/lib.sh"
+
+BIN_DIR="$CACHE_ROOT/bin"
+SRC_DIR="$CACHE_ROOT/src"
+LOG_DIR="$CACHE_ROOT/logs"
+ALL_TOOLS=(kube-apiserver etcd kwok kube-controller-manager kube-scheduler kubectl helm4 helm3 kubeconform kind)
+
+# version_of TOOL: the pinned version of a tool.
+version_of() {
+  case "$1" in
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) echo "$KUBERNETES_VERSION" ;;
+    etcd) echo "$ETCD_VERSION" ;;
+    kwok) echo "$KWOK_VERSION" ;;
+    helm3) echo "$HELM3_VERSION" ;;
+    helm4) echo "$HELM4_VERSION" ;;
+    kubeconform) echo "$KUBECONFORM_VERSION" ;;
+    kind) echo "$KIND_VERSION" ;;
+    *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
+  esac
+}
+tool_dir() { echo "$CACHE_ROOT/$1-$(version_of "$1")"; }
+
+if [[ "${1:-}" == --list ]]; then
+  for t in "${ALL_TOOLS[@]}"; do printf '%-24s %-10s %s\n' "$t" "$(version_of "$t")" "$(tool_dir "$t")"; done
+  exit 0
+fi
+
+# check_go: a readable message instead of a wall of module errors when Go is missing or too old.
+check_go() {
+  command -v go >/dev/null 2>&1 \
+    || die "Go >= $GO_MIN_VERSION is needed to build the tools: install it from https://go.dev/dl (or a golang-$GO_MIN_VERSION package) and put it on PATH"
+  local have; have="$(go env GOVERSION)"; have="${have#go}"
+  if [[ "$(printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V | head -1)" != "$GO_MIN_VERSION" ]]; then
+    die "Go $have is too old: the pinned modules need Go >= $GO_MIN_VERSION (https://go.dev/dl)"
+  fi
+  # Module and build caches stay Go's own (shared, reused across versions); say where they are.
+  log "using Go $have (module cache $(go env GOMODCACHE), build cache $(go env GOCACHE))"
+}
+
+# run_logged LOGFILE CMD...: keeps Go's output out of the terminal unless it fails.
+run_logged() {
+  local logfile="$1"; shift
+  mkdir -p "$LOG_DIR"
+  if ! "$@" >"$logfile" 2>&1; then
+    tail -n 25 "$logfile" >&2
+    die "'$*' failed (full log: $logfile). Is the Go module proxy ($(go env GOPROXY)) reachable?"
+  fi
+}
+
+export CGO_ENABLED=0
+
+# go_install TOOL PKG@VERSION BINARY [LDFLAGS]: modules that build with a plain `go install`.
+go_install() {
+  local tool="$1" pkg="$2" binary="$3" ldflags="-s -w ${4:-}" dir; dir="$(tool_dir "$tool")"
+  rm -rf "$dir.partial"; mkdir -p "$dir.partial"
+  GOBIN="$dir.partial" run_logged "$LOG_DIR/$tool.log" go install -trimpath -ldflags="$ldflags" "$pkg"
+  local built; built="$(basename "${pkg%@*}")"
+  [[ "$built" == "$binary" ]] || mv "$dir.partial/$built" "$dir.partial/$binary"
+}
+
+# kubernetes_wrapper: k8s.io/kubernetes requires its staging modules at v0.0.0 and points them at
+# ./staging with replace directives, which do not apply to a dependency. A generated wrapper module
+# replaces each of them with the published k8s.io/<name> v0.<minor>.<patch> of the same release.
+kubernetes_wrapper() {
+  local dir="$SRC_DIR/kubernetes-$KUBERNETES_VERSION" staging="v0.${KUBERNETES_VERSION#v1.}"
+  if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
+  log "generating wrapper module for k8s.io/kubernetes $KUBERNETES_VERSION (staging modules at $staging)"
+  rm -rf "$dir"; mkdir -p "$dir"
+  local gomod
+  gomod="$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
+    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  [[ -f "$gomod" ]] || die "could not fetch k8s.io/kubernetes@$KUBERNETES_VERSION from the Go module proxy"
+  (
+    cd "$dir"
+    go mod init esp.local/tools/kubernetes >/dev/null 2>&1
+    # The release's own go and godebug lines, so the binaries behave as upstream builds them.
+    go mod edit -go="$(awk '$1=="go"{print $2; exit}' "$gomod")"
+    awk '$1=="godebug" && $2 !~ /\(/ {print $2}' "$gomod" | while read -r d; do go mod edit -godebug="$d"; done
+    awk '$2=="v0.0.0" && $1 ~ /^k8s\.io\// {print $1}' "$gomod" | while read -r m; do
+      go mod edit -replace="$m=$m@$staging"
+    done
+    go mod edit -require="k8s.io/kubernetes@$KUBERNETES_VERSION"
+    for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+      run_logged "$LOG_DIR/kubernetes-get.log" go get -tool "k8s.io/kubernetes/cmd/$cmd@$KUBERNETES_VERSION"
+    done
+  )
+  touch "$dir/.ready"
+  echo "$dir"
+}
+
+# wrapper_build TOOL WRAPPER_DIR PKG BINARY [LDFLAGS]: go build of a main package required by a
+# wrapper module.
+wrapper_build() {
+  local tool="$1" wrapper="$2" pkg="$3" binary="$4" ldflags="-s -w ${5:-}" dir; dir="$(tool_dir "$tool")"
+  rm -rf "$dir.partial"; mkdir -p "$dir.partial"
+  (cd "$wrapper" && run_logged "$LOG_DIR/$tool.log" go build -trimpath -ldflags="$ldflags" -o "$dir.partial/$binary" "$pkg")
+}
+
+# kubernetes_ldflags: the version stamps upstream's hack/lib/version.sh sets. Without them the
+# binaries report v0.0.0-master, and Helm's kubeVersion checks against /version would fail.
+kubernetes_ldflags() {
+  local v="${KUBERNETES_VERSION#v}" flags="" key val
+  local -A stamps=([gitVersion]="$KUBERNETES_VERSION" [gitMajor]="${v%%.*}" [gitMinor]="$(cut -d. -f2 <<<"$v")"
+    [gitTreeState]=clean [buildDate]="$(kubernetes_release_time)")
+  for key in "${!stamps[@]}"; do
+    val="${stamps[$key]}"
+    flags+=" -X k8s.io/component-base/version.$key=$val -X k8s.io/client-go/pkg/version.$key=$val"
+  done
+  echo "$flags"
+}
+
+# kubernetes_release_time: the module's publication time from the proxy, so rebuilds are identical.
+kubernetes_release_time() {
+  go list -m -json "k8s.io/kubernetes@$KUBERNETES_VERSION" 2>/dev/null \
+    | sed -n 's/^[[:space:]]*"Time": "\([^"]*\)".*/\1/p' | head -1
+}
+
+# etcd_wrapper: etcd's server module also carries replace directives, so `go install pkg@v` refuses it.
+etcd_wrapper() {
+  local dir="$SRC_DIR/etcd-$ETCD_VERSION"
+  if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
+  log "generating wrapper module for go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+  rm -rf "$dir"; mkdir -p "$dir"
+  (
+    cd "$dir"
+    go mod init esp.local/tools/etcd >/dev/null 2>&1
+    run_logged "$LOG_DIR/etcd-get.log" go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  )
+  touch "$dir/.ready"
+  echo "$dir"
+}
+
+# binary_of TOOL: the file name inside the tool's cache directory.
+binary_of() {
+  case "$1" in helm3 | helm4) echo helm ;; *) echo "$1" ;; esac
+}
+
+build_tool() {
+  local wrapper
+  case "$1" in
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl)
+      wrapper="$(kubernetes_wrapper)"
+      # A command added to the list after the wrapper was generated is added to it here.
+      grep -q "k8s.io/kubernetes/cmd/$1\$" "$wrapper/go.mod" \
+        || (cd "$wrapper" && run_logged "$LOG_DIR/kubernetes-get.log" go get -tool "k8s.io/kubernetes/cmd/$1@$KUBERNETES_VERSION")
+      wrapper_build "$1" "$wrapper" "k8s.io/kubernetes/cmd/$1" "$1" "$(kubernetes_ldflags)" ;;
+    etcd)
+      wrapper="$(etcd_wrapper)"
+      wrapper_build etcd "$wrapper" go.etcd.io/etcd/server/v3 etcd ;;
+    kwok) go_install kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
+    # Helm's Makefile stamps the full version; unstamped it says only v3.22 / v4.3.
+    helm3) go_install helm3 "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION" helm \
+      "-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
+    helm4) go_install helm4 "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION" helm \
+      "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
+    kubeconform) go_install kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" kubeconform ;;
+    kind) go_install kind "sigs.k8s.io/kind@$KIND_VERSION" kind ;;
+  esac
+}
+
+# link NAME TARGET: the stable name in $CACHE_ROOT/bin, repointed when the pinned version changes.
+link() { ln -sfn "$2" "$BIN_DIR/$1"; }
+
+tools=("$@"); (( ${#tools[@]} )) || tools=("${ALL_TOOLS[@]}")
+mkdir -p "$BIN_DIR"
+start_all=$SECONDS; built=0; go_checked=0
+for tool in "${tools[@]}"; do
+  dir="$(tool_dir "$tool")"; binary="$(binary_of "$tool")"
+  if [[ ! -x "$dir/$binary" ]]; then
+    (( go_checked )) || { check_go; go_checked=1; }
+    log "building $tool $(version_of "$tool") ..."
+    start=$SECONDS
+    build_tool "$tool"
+    [[ -x "$dir.partial/$binary" ]] || die "building $tool produced no $binary (see $LOG_DIR/$tool.log)"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+    log "built $tool $(version_of "$tool") in $((SECONDS - start))s ($(du -sh "$dir" | cut -f1))"
+    built=$((built + 1))
+  fi
+  link "$tool" "$dir/$binary"
+done
+# helm is Helm 4, the current major; helm3 stays beside it because the chart must work on both.
+[[ -e "$BIN_DIR/helm4" ]] && link helm "$BIN_DIR/helm4"
+if (( built )); then
+  log "built $built tool(s) in $((SECONDS - start_all))s; tool cache $(du -shL "$BIN_DIR" 2>/dev/null | cut -f1 || true) in $BIN_DIR"
+else
+  log "all ${#tools[@]} tool(s) already in $BIN_DIR ($((SECONDS - start_all))s)"
+fi

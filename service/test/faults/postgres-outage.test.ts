@@ -1,0 +1,94 @@
+// PostgreSQL stopped while serving: /ready turns false and API calls answer 503 problem+json
+// quickly, the process stays alive, and everything recovers without a restart.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createPgDatabase, pgAdminUrl } from '../support/harness.js';
+import { FAULT_ENV, SERVICE_DIR, loginAdmin, startServer, type Server } from '../support/processes.js';
+
+function pgctl(command: 'stop' | 'start'): void {
+  execFileSync(path.join(SERVICE_DIR, '..', 'hack', 'postgres.sh'), [command], {
+    env: { ...process.env, PG_PORT: new URL(pgAdminUrl()).port },
+    stdio: 'inherit',
+  });
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  const value = await fn();
+  return { value, ms: Date.now() - start };
+}
+
+describe('PostgreSQL outage while serving', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let server: Server;
+  let base: string;
+  let token: string;
+
+  beforeAll(async () => {
+    db = await createPgDatabase();
+    server = await startServer({
+      DATABASE_URL: db.url,
+      ...FAULT_ENV,
+      SHUTDOWN_DELAY_MS: '0',
+      HEALTH_CHECK_TIMEOUT_MS: '1000',
+      DB_CONNECT_TIMEOUT_MS: '1000',
+      DB_POOL_ACQUIRE_MS: '2000',
+    });
+    base = `http://127.0.0.1:${server.port}`;
+    const login = await loginAdmin(base);
+    token = ((await login.json()) as { accessToken: string }).accessToken;
+  }, 60_000);
+
+  afterAll(async () => {
+    pgctl('start');
+    if (server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    await db.drop();
+  }, 60_000);
+
+  it('degrades to 503 quickly, stays alive, and recovers when PostgreSQL returns', async () => {
+    const me = () => fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me()).status).toBe(200);
+
+    pgctl('stop');
+    const ready = await timed(() => fetch(`${base}/ready`));
+    expect(ready.value.status).toBe(503);
+    expect(ready.ms).toBeLessThan(3000);
+    expect(await ready.value.json()).toMatchObject({
+      status: 'down',
+      checks: { database: { status: 'down' } },
+    });
+
+    for (let i = 0; i < 3; i++) {
+      const api = await timed(me);
+      expect(api.value.status).toBe(503);
+      expect(api.ms).toBeLessThan(5000);
+      expect(api.value.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(api.value.headers.get('retry-after')).toBe('5');
+      const body = (await api.value.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        status: 503,
+        type: 'https://platform.sqlize.dev/problems/service-unavailable',
+      });
+      expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|SELECT|127\.0\.0\.1/);
+    }
+    expect((await fetch(`${base}/live`)).status).toBe(200);
+    expect(server.child.exitCode).toBeNull();
+
+    pgctl('start');
+    const deadline = Date.now() + 30_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await fetch(`${base}/ready`)).status;
+      if (status === 200) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200);
+    expect((await me()).status).toBe(200);
+    expect(server.child.exitCode).toBeNull();
+    process.stdout.write(`postgres outage: /ready answered 503 in ${ready.ms} ms\n`);
+  }, 90_000);
+});
