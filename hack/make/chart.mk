@@ -43,7 +43,8 @@ TEST_TIERS += test-chart
 IMAGE_VERSION := $(shell node -p 'require("./package.json").version' 2>/dev/null || echo 0.0.0-dev)
 IMAGE_TAG ?= dev
 SERVICE_IMAGE ?= express-sqlize/service:$(IMAGE_TAG)
-OPERATOR_IMAGE ?= express-sqlize/operator:$(IMAGE_TAG)
+# Named as in manifests/manager/deployment.yaml, so a locally built image replaces the published one.
+OPERATOR_IMAGE ?= ghcr.io/express-sqlize/expressapp-operator:$(IMAGE_TAG)
 IMAGE_BUILD_ARGS = --build-arg VERSION=$(IMAGE_VERSION) \
   --build-arg GIT_SHA=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
   --build-arg BUILD_DATE=$$(date -u +%Y-%m-%dT%H:%M:%SZ)
