@@ -15,8 +15,8 @@ export ESP_CACHE_DIR := $(CACHE_ROOT)
 INSTALL_STAMP := node_modules/.install-stamp
 WORKSPACE_MANIFESTS := $(wildcard */package.json)
 
-# Test tiers run by `make test`, in order; each hack/make/*.mk appends its own.
-TEST_TIERS :=
+# Test tiers run by `make test`, in order: static checks first, then each hack/make/*.mk appends its own.
+TEST_TIERS := lint
 
 .PHONY: help node deps build lint format typecheck run migrate test clean
 

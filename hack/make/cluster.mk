@@ -35,3 +35,6 @@ test-cluster: deps tools ## smoke suite against the local control plane (started
 	@hack/cluster/with-cluster.sh npm run --silent -w e2e test:smoke
 
 TEST_TIERS += test-cluster
+
+# `make clean` deletes .local; stop the cluster first so no process keeps running on deleted data.
+clean: cluster-down
