@@ -80,14 +80,16 @@ export class Service {
   }
 
   // Resolves to the exit code: 0 when every in-flight request finished within the deadline.
-  shutdown(reason: string): Promise<number> {
-    this.shutdownPromise ??= this.doShutdown(reason);
+  // skipDelay: nobody routes traffic by our readiness (Ctrl-C in a terminal), so stop at once.
+  shutdown(reason: string, skipDelay = false): Promise<number> {
+    this.shutdownPromise ??= this.doShutdown(reason, skipDelay);
     return this.shutdownPromise;
   }
 
-  private async doShutdown(reason: string): Promise<number> {
+  private async doShutdown(reason: string, skipDelay: boolean): Promise<number> {
     const { config, log, lifecycle } = this.parts;
-    const { delayMs, timeoutMs } = config.shutdown;
+    const { timeoutMs } = config.shutdown;
+    const delayMs = skipDelay ? 0 : config.shutdown.delayMs;
     lifecycle.drain();
     log.info('shutting down: readiness is now false', { reason, delayMs, timeoutMs });
     // Endpoints are removed from load balancers asynchronously; keep serving meanwhile.
