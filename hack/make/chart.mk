@@ -70,9 +70,9 @@ image-build: image-build-service $(if $(wildcard operator/src),image-build-opera
 
 test-image: image-build-service ## run the service image read-only and non-root: migrate, GET /health and /ready = 200, clean exit on SIGTERM
 	@hack/test-image.sh $(SERVICE_IMAGE)
-TEST_TIERS += test-image
+TEST_TIERS_INTEGRATION += test-image
 
 .PHONY: test-e2e-chart
 test-e2e-chart: deps tools ## the chart on the local control plane with Helm 3 and 4: install shape, governed hand-over, uninstall
 	@hack/cluster/with-cluster.sh npm run --silent -w e2e test:chart
-TEST_TIERS += test-e2e-chart
+TEST_TIERS_E2E += test-e2e-chart
