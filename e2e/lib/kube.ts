@@ -4,6 +4,7 @@ import {
   ApiException,
   ApiextensionsV1Api,
   AppsV1Api,
+  AutoscalingV2Api,
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -15,6 +16,7 @@ export interface Clients {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
+  autoscaling: AutoscalingV2Api;
   batch: BatchV1Api;
   extensions: ApiextensionsV1Api;
   custom: CustomObjectsApi;
@@ -34,6 +36,7 @@ export function clients(): Clients {
     kubeConfig,
     core: kubeConfig.makeApiClient(CoreV1Api),
     apps: kubeConfig.makeApiClient(AppsV1Api),
+    autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api),
     batch: kubeConfig.makeApiClient(BatchV1Api),
     extensions: kubeConfig.makeApiClient(ApiextensionsV1Api),
     custom: kubeConfig.makeApiClient(CustomObjectsApi),

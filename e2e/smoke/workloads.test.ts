@@ -3,7 +3,7 @@ import { clients, uniqueName, waitForGone } from '../lib/kube.js';
 import { waitFor } from '../lib/wait.js';
 import { PAUSE_IMAGE, pauseDeployment, waitForReadyReplicas } from '../lib/workloads.js';
 
-const { core, apps, batch } = clients();
+const { core, apps, batch, autoscaling } = clients();
 const namespace = uniqueName('smoke-workloads');
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -64,5 +64,29 @@ describe('a Deployment on simulated nodes', () => {
       return j.status?.succeeded === 1 ? j : undefined;
     });
     expect(job.status?.conditions?.find((c) => c.type === 'Complete')?.status).toBe('True');
+  });
+
+  it('is scaled up to its HorizontalPodAutoscaler minimum by the HPA controller', async () => {
+    // No metrics API here, but the controller raises replicas below minReplicas without metrics.
+    await apps.createNamespacedDeployment({ namespace, body: pauseDeployment('scaled', 1) });
+    await autoscaling.createNamespacedHorizontalPodAutoscaler({
+      namespace,
+      body: {
+        metadata: { name: 'scaled' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'scaled' },
+          minReplicas: 2,
+          maxReplicas: 4,
+          metrics: [
+            {
+              type: 'Resource',
+              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+            },
+          ],
+        },
+      },
+    });
+    const scaled = await waitForReadyReplicas(apps, namespace, 'scaled', 2);
+    expect(scaled.spec?.replicas).toBe(2);
   });
 });

@@ -18,6 +18,11 @@ fi
 
 for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_process "${COMPONENTS[$i]}"; done
 if [[ -d "$CLUSTER_DIR" ]]; then
+  # The logs outlive the data, so a failed test run can still be diagnosed after the teardown.
+  if [[ -d "$LOG_DIR" ]]; then
+    rm -rf "$STATE_ROOT/cluster-logs" && mv "$LOG_DIR" "$STATE_ROOT/cluster-logs"
+    log "kept the logs of this run in $STATE_ROOT/cluster-logs"
+  fi
   rm -rf "$CLUSTER_DIR"
   log "removed $CLUSTER_DIR"
 else

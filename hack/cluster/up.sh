@@ -38,7 +38,7 @@ sign() {
 
 make_pki() {
   mkdir -p "$PKI_DIR"; chmod 700 "$PKI_DIR"
-  [[ -f "$PKI_DIR/ca.crt" && -f "$PKI_DIR/sa.pub" && -f "$PKI_DIR/kwok.crt" ]] && return 0
+  [[ -f "$PKI_DIR/ca.crt" && -f "$PKI_DIR/sa.pub" && -f "$PKI_DIR/kwok.crt" && -f "$PKI_DIR/front-proxy-client.crt" ]] && return 0
   log "generating the cluster CA, certificates and service-account keys in $PKI_DIR"
   if [[ ! -f "$PKI_DIR/ca.crt" ]]; then
     openssl genrsa -out "$PKI_DIR/ca.key" 2048 2>/dev/null
@@ -51,6 +51,8 @@ make_pki() {
   sign admin "/O=system:masters/CN=kubernetes-admin"
   sign kube-controller-manager "/CN=system:kube-controller-manager"
   sign kube-scheduler "/CN=system:kube-scheduler"
+  # The apiserver's client certificate towards aggregated APIs (metrics-server and the like).
+  sign front-proxy-client "/CN=front-proxy-client"
   # kwok writes node and pod status for every simulated node, as kwokctl's own setup does with admin.
   sign kwok "/O=system:masters/CN=kwok"
   if [[ ! -f "$PKI_DIR/sa.pub" ]]; then
@@ -98,14 +100,25 @@ start_component() {
         curl -fsS --max-time 1 "http://127.0.0.1:$ETCD_PORT/health"
       ;;
     kube-apiserver)
+      # The apiserver advertises the default route's address (only published in the kubernetes
+      # Service's endpoints). Without a default route it cannot pick one and refuses to start.
+      local advertise=()
+      if ! awk 'NR > 1 && $2 == "00000000" {found = 1} END {exit !found}' /proc/net/route 2>/dev/null; then
+        warn "no default route: advertising 127.0.0.1 (the kubernetes Service gets no endpoints)"
+        advertise=(--advertise-address=127.0.0.1 --endpoint-reconciler-type=none)
+      fi
       # RBAC on, admission plugins left at the release defaults (no --enable-admission-plugins).
-      start_process kube-apiserver --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+      start_process kube-apiserver --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" "${advertise[@]}" \
         --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
         --tls-cert-file="$PKI_DIR/apiserver.crt" --tls-private-key-file="$PKI_DIR/apiserver.key" \
         --client-ca-file="$PKI_DIR/ca.crt" --authorization-mode=Node,RBAC --allow-privileged=true \
         --service-account-issuer=https://kubernetes.default.svc.cluster.local \
         --service-account-key-file="$PKI_DIR/sa.pub" --service-account-signing-key-file="$PKI_DIR/sa.key" \
         --service-cluster-ip-range="$SERVICE_CIDR" \
+        --requestheader-client-ca-file="$PKI_DIR/ca.crt" --requestheader-allowed-names=front-proxy-client \
+        --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+        --requestheader-extra-headers-prefix=X-Remote-Extra- \
+        --proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
         --profiling=false --v=1
       wait_for "kube-apiserver /readyz on $APISERVER_URL (log: $LOG_DIR/kube-apiserver.log)" 120 apiserver_ready
       ;;
@@ -168,6 +181,11 @@ status:
   kc apply -f - <<<"$manifest" >/dev/null
 }
 
+controllers_started() {
+  curl -fsSk --max-time 2 "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" >/dev/null \
+    && kc get serviceaccount default --namespace default >/dev/null
+}
+
 nodes_ready() {
   local ready
   ready="$(kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')"
@@ -207,6 +225,16 @@ done
 
 if [[ " ${wanted[*]} " == *" kube-apiserver "* ]] || pid_of kube-apiserver >/dev/null; then
   wait_for "kube-apiserver /readyz on $APISERVER_URL (log: $LOG_DIR/kube-apiserver.log)" 120 apiserver_ready
+fi
+# kube-controller-manager exits if the apiserver goes away while it is still starting, so "up"
+# means its controllers run: it serves /healthz and the serviceaccount controller has acted.
+if [[ " ${to_start[*]} " == *" kube-controller-manager "* ]]; then
+  wait_for "kube-controller-manager to start its controllers (log: $LOG_DIR/kube-controller-manager.log)" 90 \
+    controllers_started
+fi
+if [[ " ${to_start[*]} " == *" kube-scheduler "* ]]; then
+  wait_for "kube-scheduler /healthz (log: $LOG_DIR/kube-scheduler.log)" 60 \
+    curl -fsSk --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
 fi
 if pid_of kwok >/dev/null; then
   apply_nodes

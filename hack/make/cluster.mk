@@ -21,7 +21,7 @@ cluster-down: ## stop the local control plane (only its recorded pids) and delet
 cluster-status: ## say which local control-plane processes run and whether the API is ready
 	@hack/cluster/status.sh || true
 
-env: ## print PATH and KUBECONFIG exports for the cached tools and the local cluster: eval "$$(make env)"
+env: ## print PATH and KUBECONFIG exports for the cached tools and the local cluster: eval "$(make env)"
 	@echo 'export PATH="$(TOOLS_BIN):$$PATH"'
 	@echo 'export KUBECONFIG="$(LOCAL_KUBECONFIG)"'
 
@@ -34,4 +34,7 @@ kind-down: ## delete the kind cluster
 test-cluster: deps tools ## smoke suite against the local control plane (started and stopped here unless already running)
 	@hack/cluster/with-cluster.sh npm run --silent -w e2e test:smoke
 
-TEST_TIERS += test-cluster
+TEST_TIERS_CLUSTER += test-cluster
+
+# `make clean` deletes .local; stop the cluster first so no process keeps running on deleted data.
+clean: cluster-down

@@ -11,9 +11,10 @@ import { SessionsService } from './domain/sessions/sessions.service.js';
 import { systemClock, type Clock, type LoggerProvider } from './domain/shared/ports.js';
 import { ensureBootstrapAdmin } from './domain/users/bootstrap-admin.js';
 import type { UserRepository } from './domain/users/user.js';
-import { UsersService } from './domain/users/users.service.js';
+import type { UsersService } from './domain/users/users.service.js';
+import { DistributedRuntime } from './distributed/runtime.js';
+import { CachedUsersService } from './distributed/users-cache.js';
 import { createApp } from './http/app.js';
-import { MemoryCache } from './infrastructure/cache/cache.js';
 import { Database } from './infrastructure/db/database.js';
 import { Migrator } from './infrastructure/db/migrator.js';
 import {
@@ -22,13 +23,9 @@ import {
 } from './infrastructure/db/repositories/session.repository.js';
 import { SequelizeUserRepository } from './infrastructure/db/repositories/user.repository.js';
 import { createSequelize } from './infrastructure/db/sequelize.js';
-import { StaticFeatureFlags } from './infrastructure/flags/feature-flags.js';
 import { LoggerFactory } from './infrastructure/logging/logger.js';
 import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
-import {
-  MemoryRateLimiterFactory,
-  type RateLimiterFactory,
-} from './infrastructure/rate-limit/rate-limiter.js';
+import type { RateLimiterFactory } from './infrastructure/rate-limit/rate-limiter.js';
 import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
 import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
 import { HealthRegistry } from './runtime/health-registry.js';
@@ -50,6 +47,7 @@ export interface Composition {
   loggers: LoggerProvider;
   lifecycle: Lifecycle;
   health: HealthRegistry;
+  distributed: DistributedRuntime;
 }
 
 function serviceVersion(): string {
@@ -92,12 +90,18 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   const health = new HealthRegistry(config.health.timeoutMs, config.health.intervalMs);
   health.register({ name: 'database', critical: true, check: () => database.ping() });
   const lifecycle = new Lifecycle();
-  const rateLimiters: RateLimiterFactory = new MemoryRateLimiterFactory();
+  // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (service/src/distributed).
+  const distributed = new DistributedRuntime(config, loggers, database.sequelize);
+  // Not critical: without Redis the service serves from the database and the insurance limiters.
+  health.register({ name: 'redis', critical: false, check: () => distributed.ping() });
+  const rateLimiters: RateLimiterFactory = distributed.rateLimiters;
 
   c.register(TOKENS.Config, { useValue: config });
   c.register(TOKENS.LoggerFactory, { useValue: loggers });
   c.register(TOKENS.Clock, { useValue: clock });
   c.register(TOKENS.Database, { useValue: database });
+  c.register(TOKENS.Sequelize, { useValue: database.sequelize });
+  c.register(TOKENS.Distributed, { useValue: distributed });
   c.register(TOKENS.Migrator, { useValue: migrator });
   c.register(TOKENS.HealthRegistry, { useValue: health });
   c.register(TOKENS.Lifecycle, { useValue: lifecycle });
@@ -123,12 +127,12 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
       maxFailsPerIpDay: config.loginLimits.maxFailsPerIpDay,
     }),
   });
-  c.register(TOKENS.Cache, { useValue: new MemoryCache() });
-  c.register(TOKENS.FeatureFlags, { useValue: new StaticFeatureFlags() });
+  c.register(TOKENS.Cache, { useValue: distributed.cache });
+  c.register(TOKENS.FeatureFlags, { useValue: distributed.flags });
   c.registerSingleton(TOKENS.UserRepository, SequelizeUserRepository);
   c.registerSingleton(TOKENS.SessionRepository, SequelizeSessionRepository);
   c.registerSingleton(TOKENS.RevocationStore, SequelizeRevocationStore);
-  c.registerSingleton(TOKENS.UsersService, UsersService);
+  c.registerSingleton(TOKENS.UsersService, CachedUsersService);
   c.registerSingleton(TOKENS.AuthService, AuthService);
   c.registerSingleton(TOKENS.SessionsService, SessionsService);
 
@@ -142,6 +146,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     users,
     sessions: c.resolve<SessionsService>(TOKENS.SessionsService),
     version: serviceVersion(),
+    distributed,
   });
   const service = new Service({
     config,
@@ -150,8 +155,10 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     migrator,
     lifecycle,
     log,
+    extraStarters: [() => distributed.start()],
+    extraClosers: [() => distributed.stop()],
     bootstrapAdmin: () =>
       ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
   });
-  return { container: c, service, database, migrator, loggers, lifecycle, health };
+  return { container: c, service, database, migrator, loggers, lifecycle, health, distributed };
 }

@@ -28,9 +28,10 @@ async function main(): Promise<void> {
     log.error('unhandled promise rejection; exiting', { error: reason });
     setImmediate(() => process.exit(1));
   });
+  // SIGTERM (Kubernetes) drains for SHUTDOWN_DELAY_MS first; SIGINT (Ctrl-C) skips that wait.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void service.shutdown(signal).then((code) => process.exit(code));
+      void service.shutdown(signal, signal === 'SIGINT').then((code) => process.exit(code));
     });
   }
 

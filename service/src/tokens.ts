@@ -21,4 +21,5 @@ export const TOKENS = {
   AuthService: Symbol('AuthService'),
   SessionsService: Symbol('SessionsService'),
   Migrator: Symbol('Migrator'),
+  Distributed: Symbol('Distributed'),
 } as const;

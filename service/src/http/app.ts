@@ -4,11 +4,13 @@ import cookieParser from 'cookie-parser';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { Config } from '../config/config.js';
+import type { Config, SwitchableMiddleware } from '../config/config.js';
 import type { AuthService } from '../domain/auth/auth.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
+import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/http/routes.js';
+import type { DistributedRuntime } from '../distributed/runtime.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog, recordMountPath } from './middleware/access-log.js';
@@ -30,6 +32,8 @@ export interface AppDeps {
   users: UsersService;
   sessions: SessionsService;
   version: string;
+  // Issue 3: rate limits, /distributed/*, /api/v1/flags.
+  distributed?: DistributedRuntime;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -39,11 +43,19 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.http.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(requestContextMiddleware());
-  app.use(accessLog(loggers.get('http')));
+  const enabled = (m: SwitchableMiddleware) => !config.http.disabledMiddleware.has(m);
+  if (config.http.disabledMiddleware.size > 0) {
+    loggers
+      .get('http')
+      .warn('middleware switched off by HTTP_DISABLED_MIDDLEWARE (for measurements, never in production)', {
+        disabled: [...config.http.disabledMiddleware],
+      });
+  }
+  if (enabled('request-id')) app.use(requestContextMiddleware());
+  if (enabled('access-log')) app.use(accessLog(loggers.get('http')));
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
-  app.use(helmet());
+  if (enabled('helmet')) app.use(helmet());
   if (config.http.httpsRedirect) app.use(httpsRedirect());
   app.use(
     cors({
@@ -53,6 +65,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
+  // Probes above are never rate limited; everything below is, per client address.
+  const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
+  if (limiters?.perClient && enabled('rate-limit')) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -76,7 +91,21 @@ export function createApp(deps: AppDeps): Express {
       cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
     }),
   );
-  app.use('/api/v1/users', recordMountPath(), authenticate(deps.auth), userRoutes(deps.users));
+  app.use(
+    '/api/v1/users',
+    recordMountPath(),
+    authenticate(deps.auth),
+    ...(limiters?.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
+    userRoutes(deps.users),
+  );
+  if (deps.distributed) {
+    app.use('/api/v1/flags', recordMountPath(), flagsRoutes(deps.distributed));
+    app.use(
+      '/distributed',
+      recordMountPath(),
+      distributedRoutes(deps.distributed, deps.auth, loggers.get('distributed')),
+    );
+  }
 
   app.use(notFound());
   app.use(errorHandler(loggers.get('http')));

@@ -18,7 +18,10 @@ export interface ServiceParts {
   lifecycle: Lifecycle;
   log: Logger;
   bootstrapAdmin(): Promise<BootstrapResult | undefined>;
-  // Closed after the database on shutdown (issue 3 adds Redis, the event bus, ...).
+  // Started after migrations and the bootstrap admin, before /startup turns 200 (issue 3: Redis
+  // subscriptions, flags watch, outbox relay).
+  extraStarters?: (() => Promise<void>)[];
+  // Closed before the database on shutdown (issue 3: outbox relay, Redis connections, flags watch).
   extraClosers?: (() => Promise<void>)[];
 }
 
@@ -57,6 +60,7 @@ export class Service {
       log.info('migrations done', { applied });
     }
     const bootstrap = await this.parts.bootstrapAdmin();
+    for (const start of this.parts.extraStarters ?? []) await start();
     lifecycle.started();
     log.info('started', { dialect: config.db.dialect });
     return bootstrap;
@@ -80,14 +84,16 @@ export class Service {
   }
 
   // Resolves to the exit code: 0 when every in-flight request finished within the deadline.
-  shutdown(reason: string): Promise<number> {
-    this.shutdownPromise ??= this.doShutdown(reason);
+  // skipDelay: nobody routes traffic by our readiness (Ctrl-C in a terminal), so stop at once.
+  shutdown(reason: string, skipDelay = false): Promise<number> {
+    this.shutdownPromise ??= this.doShutdown(reason, skipDelay);
     return this.shutdownPromise;
   }
 
-  private async doShutdown(reason: string): Promise<number> {
+  private async doShutdown(reason: string, skipDelay: boolean): Promise<number> {
     const { config, log, lifecycle } = this.parts;
-    const { delayMs, timeoutMs } = config.shutdown;
+    const { timeoutMs } = config.shutdown;
+    const delayMs = skipDelay ? 0 : config.shutdown.delayMs;
     lifecycle.drain();
     log.info('shutting down: readiness is now false', { reason, delayMs, timeoutMs });
     // Endpoints are removed from load balancers asynchronously; keep serving meanwhile.
@@ -109,7 +115,8 @@ export class Service {
         exitCode = 1;
       }
     }
-    for (const close of [() => this.parts.database.close(), ...(this.parts.extraClosers ?? [])]) {
+    // Extra parts first: issue 3's outbox relay still needs the database while it stops.
+    for (const close of [...(this.parts.extraClosers ?? []), () => this.parts.database.close()]) {
       try {
         await close();
       } catch (err) {

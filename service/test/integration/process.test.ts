@@ -43,7 +43,7 @@ describe('the service process', () => {
     expect(fs.existsSync(path.join(dir, 'express-sqlize.sqlite'))).toBe(true);
     expect(fs.statSync(path.join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
 
-    const second = await startServer(env);
+    const second = await startServer({ ...env, SHUTDOWN_DELAY_MS: '60000' });
     try {
       expect(second.output()).not.toContain('bootstrap admin created');
       const login = await fetch(`http://127.0.0.1:${second.port}/api/v1/auth/login`, {
@@ -53,11 +53,44 @@ describe('the service process', () => {
       });
       expect(login.status).toBe(200);
     } finally {
-      second.child.kill('SIGTERM');
+      // Ctrl-C skips the readiness delay (60 s here), so this returns promptly.
+      const stoppedAt = Date.now();
+      second.child.kill('SIGINT');
       expect((await second.exited).code).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     }
     // Only the JSON log lines and the two human lines reach stdout; the password is never in a log line.
     const jsonLines = out.split('\n').filter((l) => l.startsWith('{'));
     expect(jsonLines.some((l) => l.includes(password as string))).toBe(false);
   }, 60_000);
+
+  it.each([
+    [
+      'an uncaught exception',
+      'setTimeout(() => { throw new Error("boom-exception"); }, 1500)',
+      'uncaught exception; exiting',
+    ],
+    [
+      'an unhandled rejection',
+      'setTimeout(() => { Promise.reject(new Error("boom-rejection")); }, 1500)',
+      'unhandled promise rejection; exiting',
+    ],
+  ])('logs %s and exits 1', async (_what, code, message) => {
+    // The fault is injected by a preloaded module, so the service needs no test hook.
+    const preload = `data:text/javascript,${encodeURIComponent(code)}`;
+    const run = await runNode(
+      distEntry('main.js'),
+      { STATE_DIR: dir, PORT: '0', HOST: '127.0.0.1', BCRYPT_COST: '4', SHUTDOWN_DELAY_MS: '0' },
+      30_000,
+      ['--import', preload],
+    );
+    expect(run.code).toBe(1);
+    const line = run.stdout.split('\n').find((l) => l.includes(message));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line as string)).toMatchObject({
+      level: 'error',
+      category: 'app',
+      error: { message: expect.stringMatching(/^boom-/) },
+    });
+  });
 });

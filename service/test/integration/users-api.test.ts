@@ -238,6 +238,16 @@ describe.each(dialects)('users API on %s', (dialect) => {
     expect(remove.body).toMatchObject({ rule: 'last-admin' });
   });
 
+  it('stores markup in names as given and only ever returns it as JSON', async () => {
+    const name = '<img src=x onerror=alert(1)> & "quotes"';
+    const created = await create('markup@example.test', { name });
+    expect(created.status).toBe(201);
+    const got = await s.request<UserBody>('GET', `/api/v1/users/${created.body.id}`, { token: admin });
+    expect(got.body.name).toBe(name);
+    expect(got.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('lets exactly one of two updates based on the same version win', async () => {
     const u = await create('race@example.test');
     const attempts = await Promise.all(

@@ -21,9 +21,14 @@ export interface Run {
   stderr: string;
 }
 
-export function runNode(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Run> {
+export function runNode(
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  nodeArgs: string[] = [],
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(process.execPath, [...nodeArgs, entry], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: 'pipe',
     });

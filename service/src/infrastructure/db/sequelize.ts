@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Options, Sequelize } from 'sequelize';
 import type { Config } from '../../config/config.js';
 import type { Logger } from '../../domain/shared/ports.js';
+import nodeSqlite from './node-sqlite-driver.js';
 
 export function createSequelize(db: Config['db'], log: Logger): Sequelize {
   const options: Options = {
@@ -16,7 +17,7 @@ export function createSequelize(db: Config['db'], log: Logger): Sequelize {
   };
   if (db.dialect === 'sqlite') {
     if (db.storage !== ':memory:') fs.mkdirSync(path.dirname(db.storage), { recursive: true });
-    return new Sequelize({ ...options, dialect: 'sqlite', storage: db.storage });
+    return new Sequelize({ ...options, dialect: 'sqlite', dialectModule: nodeSqlite, storage: db.storage });
   }
   const pg: Options = {
     ...options,
