@@ -26,4 +26,5 @@ test-operator: operator-build tools ## operator against the local control plane 
 bench-operator: operator-build tools ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS
 	@hack/cluster/with-cluster.sh hack/operator-bench.sh
 
-TEST_TIERS += test-operator-unit test-operator
+TEST_TIERS_UNIT += test-operator-unit
+TEST_TIERS_CLUSTER += test-operator
