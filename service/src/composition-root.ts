@@ -24,6 +24,7 @@ import { SequelizeUserRepository } from './infrastructure/db/repositories/user.r
 import { createSequelize } from './infrastructure/db/sequelize.js';
 import { StaticFeatureFlags } from './infrastructure/flags/feature-flags.js';
 import { LoggerFactory } from './infrastructure/logging/logger.js';
+import { Metrics, type PoolStats } from './infrastructure/metrics/metrics.js';
 import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
 import {
   MemoryRateLimiterFactory,
@@ -31,8 +32,10 @@ import {
 } from './infrastructure/rate-limit/rate-limiter.js';
 import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
 import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
+import { EventLoopMonitor, diskCheck, eventLoopCheck, memoryCheck } from './runtime/health-checks.js';
 import { HealthRegistry } from './runtime/health-registry.js';
 import { Lifecycle } from './runtime/lifecycle.js';
+import { MetricsServer } from './runtime/metrics-server.js';
 import { Service } from './runtime/service.js';
 import { TOKENS } from './tokens.js';
 
@@ -50,6 +53,8 @@ export interface Composition {
   loggers: LoggerProvider;
   lifecycle: Lifecycle;
   health: HealthRegistry;
+  metrics: Metrics;
+  metricsServer?: MetricsServer;
 }
 
 function serviceVersion(): string {
@@ -61,6 +66,25 @@ function serviceVersion(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+// GIT_SHA from the environment, else service/build-info.json ({"gitSha": ...}) written by an image build.
+function gitSha(config: Config): string | undefined {
+  if (config.build.gitSha) return config.build.gitSha;
+  try {
+    const info = JSON.parse(fs.readFileSync(new URL('../build-info.json', import.meta.url), 'utf8')) as {
+      gitSha?: string;
+    };
+    return info.gitSha;
+  } catch {
+    return undefined;
+  }
+}
+
+// sequelize-pool's counters; SQLite's connection manager has no pool.
+function poolStats(database: Database): PoolStats | undefined {
+  const pool = (database.sequelize.connectionManager as unknown as { pool?: Partial<PoolStats> }).pool;
+  return typeof pool?.size === 'number' ? (pool as PoolStats) : undefined;
 }
 
 export function buildLoggers(config: Config, stream?: NodeJS.WritableStream): LoggerFactory {
@@ -87,10 +111,21 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     });
   }
 
-  const database = new Database(createSequelize(config.db, loggers.get('db')));
+  const metrics = new Metrics({ prefix: config.metrics.prefix });
+  const database = new Database(createSequelize(config.db, loggers.get('db'), metrics));
+  metrics.watchPool(() => poolStats(database));
   const migrator = new Migrator(database.sequelize, loggers.get('db'), config.db.storage);
   const health = new HealthRegistry(config.health.timeoutMs, config.health.intervalMs);
+  health.onResult((name, r) => metrics.healthChecked(name, r.critical, r.status === 'up'));
   health.register({ name: 'database', critical: true, check: () => database.ping() });
+  const loop = new EventLoopMonitor();
+  health.register(eventLoopCheck(loop, config.health.eventLoopMaxMs));
+  health.register(memoryCheck(config.health.heapMaxRatio, config.health.rssMaxMb));
+  health.register(diskCheck(config.stateDir, config.health.diskMinFreeMb));
+  const metricsServer =
+    config.metrics.enabled && config.metrics.port !== undefined
+      ? new MetricsServer(metrics, config.metrics.path, config.host, config.metrics.port)
+      : undefined;
   const lifecycle = new Lifecycle();
   const rateLimiters: RateLimiterFactory = new MemoryRateLimiterFactory();
 
@@ -100,6 +135,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   c.register(TOKENS.Database, { useValue: database });
   c.register(TOKENS.Migrator, { useValue: migrator });
   c.register(TOKENS.HealthRegistry, { useValue: health });
+  c.register(TOKENS.Metrics, { useValue: metrics });
   c.register(TOKENS.Lifecycle, { useValue: lifecycle });
   c.register(TOKENS.PasswordHasher, { useValue: new BcryptPasswordHasher(config.security.bcryptCost) });
   c.register(TOKENS.TokenService, {
@@ -142,6 +178,8 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     users,
     sessions: c.resolve<SessionsService>(TOKENS.SessionsService),
     version: serviceVersion(),
+    metrics,
+    gitSha: gitSha(config),
   });
   const service = new Service({
     config,
@@ -150,8 +188,10 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     migrator,
     lifecycle,
     log,
+    extraStarters: metricsServer ? [() => metricsServer.start()] : [],
+    extraClosers: [async () => loop.stop(), ...(metricsServer ? [() => metricsServer.stop()] : [])],
     bootstrapAdmin: () =>
       ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
   });
-  return { container: c, service, database, migrator, loggers, lifecycle, health };
+  return { container: c, service, database, migrator, loggers, lifecycle, health, metrics, metricsServer };
 }

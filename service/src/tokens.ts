@@ -21,4 +21,5 @@ export const TOKENS = {
   AuthService: Symbol('AuthService'),
   SessionsService: Symbol('SessionsService'),
   Migrator: Symbol('Migrator'),
+  Metrics: Symbol('Metrics'),
 } as const;

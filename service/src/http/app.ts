@@ -9,16 +9,19 @@ import type { AuthService } from '../domain/auth/auth.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
+import type { Metrics } from '../infrastructure/metrics/metrics.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog, recordMountPath } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
+import { httpMetrics } from './middleware/http-metrics.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
 import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { observabilityRoutes } from './routes/observability.js';
 import { userRoutes } from './routes/users.js';
 
 export interface AppDeps {
@@ -30,6 +33,9 @@ export interface AppDeps {
   users: UsersService;
   sessions: SessionsService;
   version: string;
+  // Issue 3 operations: /metrics, /distributed/{metrics,config,info}.
+  metrics: Metrics;
+  gitSha?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -40,6 +46,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestContextMiddleware());
+  if (config.metrics.enabled) app.use(httpMetrics(deps.metrics));
   app.use(accessLog(loggers.get('http')));
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
@@ -53,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
+  app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);

@@ -18,6 +18,9 @@ export interface ServiceParts {
   lifecycle: Lifecycle;
   log: Logger;
   bootstrapAdmin(): Promise<BootstrapResult | undefined>;
+  // Started after migrations and the bootstrap admin, before /startup turns 200 (issue 3: Redis
+  // subscriptions, flags watch, outbox relay).
+  extraStarters?: (() => Promise<void>)[];
   // Closed after the database on shutdown (issue 3 adds Redis, the event bus, ...).
   extraClosers?: (() => Promise<void>)[];
 }
@@ -57,6 +60,7 @@ export class Service {
       log.info('migrations done', { applied });
     }
     const bootstrap = await this.parts.bootstrapAdmin();
+    for (const start of this.parts.extraStarters ?? []) await start();
     lifecycle.started();
     log.info('started', { dialect: config.db.dialect });
     return bootstrap;
