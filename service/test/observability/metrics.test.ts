@@ -2,6 +2,7 @@
 // database and pool instruments, the JSON form and the separate METRICS_PORT listener.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Counter, Registry } from 'prom-client';
 import { startService, type TestService } from '../support/harness.js';
 import { freePort } from '../support/processes.js';
 
@@ -102,6 +103,24 @@ describe('metrics switched off', () => {
     try {
       expect((await s.request('GET', '/metrics')).status).toBe(404);
       expect((await s.request('GET', '/distributed/metrics/json')).status).toBe(404);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('component registries', () => {
+  it('are served with the service registry at /metrics and as JSON', async () => {
+    const s = await startService('sqlite');
+    try {
+      const extra = new Registry();
+      new Counter({ name: 'esp_component_things_total', help: 'things', registers: [extra] }).inc(3);
+      s.composition.metrics.include(extra);
+      expect((await s.request('GET', '/metrics')).text).toContain('esp_component_things_total 3');
+      const json = await s.request<{ name: string }[]>('GET', '/distributed/metrics/json');
+      expect(json.body.map((m) => m.name)).toEqual(
+        expect.arrayContaining(['esp_component_things_total', 'esp_http_requests_total']),
+      );
     } finally {
       await s.stop();
     }

@@ -1,6 +1,8 @@
-// Every Prometheus instrument of the service, in one registry per composition (tests run several
-// services in one process). Components report through the small observer interfaces below, so
-// they never import prom-client; label values are fixed sets or route patterns, never raw input.
+// The service's Prometheus registry, one per composition (tests run several services in one
+// process): process defaults, HTTP, database and health instruments, fed through the observer
+// interfaces below so callers never import prom-client. Feature areas that keep their own
+// counters (the distributed features) hand in a registry of their own, merged at scrape time.
+// Label values are fixed sets or route patterns, never raw input.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface HttpObserver {
@@ -9,28 +11,6 @@ export interface HttpObserver {
 export interface QueryObserver {
   query(sql: string, ms: number): void;
 }
-export interface CacheObserver {
-  hit(tier: string): void;
-  miss(tier: string): void;
-}
-export interface LockObserver {
-  granted(): void;
-  contended(): void;
-  lost(): void;
-}
-export interface RateLimitObserver {
-  rejected(limiter: string): void;
-}
-export type BreakerState = 'closed' | 'half_open' | 'open';
-export interface BreakerObserver {
-  state(breaker: string, state: BreakerState): void;
-}
-export interface EventBusObserver {
-  published(stream: string): void;
-  delivered(stream: string): void;
-  deadLettered(stream: string): void;
-}
-
 // What a Sequelize connection pool exposes (sequelize-pool); SQLite has none.
 export interface PoolStats {
   size: number;
@@ -60,7 +40,6 @@ const SQL_VERBS = new Set([
   'SET',
   'SHOW',
 ]);
-const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 // "Executed (default): SELECT ..." (Sequelize's benchmark log line) -> SELECT.
 export function sqlOperation(sql: string): string {
@@ -74,28 +53,14 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-export class Metrics
-  implements
-    HttpObserver,
-    QueryObserver,
-    CacheObserver,
-    LockObserver,
-    RateLimitObserver,
-    BreakerObserver,
-    EventBusObserver
-{
+export class Metrics implements HttpObserver, QueryObserver {
   readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   private readonly httpTotal: Counter<'method' | 'route' | 'status_code'>;
   private readonly dbDuration: Histogram<'operation'>;
-  private readonly cacheTotal: Counter<'tier' | 'result'>;
-  private readonly lockTotal: Counter<'event'>;
-  private readonly rateLimited: Counter<'limiter'>;
-  private readonly breaker: Gauge<'breaker'>;
-  private readonly events: Counter<'stream' | 'outcome'>;
   private readonly healthUp: Gauge<'check' | 'critical'>;
   private poolSource?: () => PoolStats | undefined;
-  private eventGauges?: () => Promise<{ pending: number; outboxPending: number; outboxLagSeconds: number }>;
+  private readonly included: Registry[] = [];
 
   constructor(options: MetricsOptions) {
     const p = options.prefix;
@@ -141,59 +106,6 @@ export class Metrics
         }
       },
     });
-    this.cacheTotal = new Counter({
-      name: `${p}cache_requests_total`,
-      help: 'Cache lookups by tier (local, redis) and result (hit, miss)',
-      labelNames: ['tier', 'result'],
-      registers,
-    });
-    this.lockTotal = new Counter({
-      name: `${p}lock_events_total`,
-      help: 'Distributed lock events: granted, contended (held by another), lost (expired or taken while held)',
-      labelNames: ['event'],
-      registers,
-    });
-    this.rateLimited = new Counter({
-      name: `${p}rate_limit_rejections_total`,
-      help: 'Requests rejected by a rate limiter',
-      labelNames: ['limiter'],
-      registers,
-    });
-    this.breaker = new Gauge({
-      name: `${p}circuit_breaker_state`,
-      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
-      labelNames: ['breaker'],
-      registers,
-    });
-    this.events = new Counter({
-      name: `${p}events_total`,
-      help: 'Event-bus messages by stream and outcome (published, delivered, dead_lettered)',
-      labelNames: ['stream', 'outcome'],
-      registers,
-    });
-    const events = () => this.eventGauges;
-    const eventGauge = (
-      name: string,
-      help: string,
-      field: 'pending' | 'outboxPending' | 'outboxLagSeconds',
-    ) =>
-      new Gauge({
-        name: `${p}${name}`,
-        help,
-        registers,
-        async collect() {
-          const source = events();
-          if (!source) return;
-          try {
-            this.set((await source())[field]);
-          } catch {
-            // A scrape must not fail because Redis or the database is down; the gauge keeps its value.
-          }
-        },
-      });
-    eventGauge('events_pending', 'Event-bus messages delivered but not yet acknowledged', 'pending');
-    eventGauge('outbox_pending', 'Outbox rows not yet relayed to the event bus', 'outboxPending');
-    eventGauge('outbox_lag_seconds', 'Age of the oldest outbox row not yet relayed', 'outboxLagSeconds');
     this.healthUp = new Gauge({
       name: `${p}health_check_up`,
       help: 'Result of the last health check run: 1 up, 0 down',
@@ -221,54 +133,17 @@ export class Metrics
     this.poolSource = source;
   }
 
-  watchEvents(
-    source: () => Promise<{ pending: number; outboxPending: number; outboxLagSeconds: number }>,
-  ): void {
-    this.eventGauges = source;
-  }
-
-  hit(tier: string): void {
-    this.cacheTotal.inc({ tier, result: 'hit' });
-  }
-
-  miss(tier: string): void {
-    this.cacheTotal.inc({ tier, result: 'miss' });
-  }
-
-  granted(): void {
-    this.lockTotal.inc({ event: 'granted' });
-  }
-
-  contended(): void {
-    this.lockTotal.inc({ event: 'contended' });
-  }
-
-  lost(): void {
-    this.lockTotal.inc({ event: 'lost' });
-  }
-
-  rejected(limiter: string): void {
-    this.rateLimited.inc({ limiter });
-  }
-
-  state(breaker: string, state: BreakerState): void {
-    this.breaker.set({ breaker }, BREAKER_VALUE[state]);
-  }
-
-  published(stream: string): void {
-    this.events.inc({ stream, outcome: 'published' });
-  }
-
-  delivered(stream: string): void {
-    this.events.inc({ stream, outcome: 'delivered' });
-  }
-
-  deadLettered(stream: string): void {
-    this.events.inc({ stream, outcome: 'dead_lettered' });
-  }
-
   healthChecked(check: string, critical: boolean, up: boolean): void {
     this.healthUp.set({ check, critical: String(critical) }, up ? 1 : 0);
+  }
+
+  // Served with this one; metric names must not collide (Registry.merge refuses duplicates).
+  include(registry: Registry): void {
+    this.included.push(registry);
+  }
+
+  private merged(): Registry {
+    return this.included.length === 0 ? this.registry : Registry.merge([this.registry, ...this.included]);
   }
 
   get contentType(): string {
@@ -276,10 +151,10 @@ export class Metrics
   }
 
   text(): Promise<string> {
-    return this.registry.metrics();
+    return this.merged().metrics();
   }
 
   json(): Promise<unknown> {
-    return this.registry.getMetricsAsJSON();
+    return this.merged().getMetricsAsJSON();
   }
 }
