@@ -15,8 +15,14 @@ export ESP_CACHE_DIR := $(CACHE_ROOT)
 INSTALL_STAMP := node_modules/.install-stamp
 WORKSPACE_MANIFESTS := $(wildcard */package.json)
 
-# Test tiers run by `make test`, in order: static checks first, then each hack/make/*.mk appends its own.
-TEST_TIERS := lint
+# Test tiers run by `make test`, in DESIGN.md's order; each hack/make/*.mk appends its targets to
+# the class they belong to: unit (no process), integration (PostgreSQL/Redis), cluster (the local
+# control plane), e2e (any cluster). Static checks (lint) run first; TEST_TIERS holds anything unclassified.
+TEST_TIERS :=
+TEST_TIERS_UNIT :=
+TEST_TIERS_INTEGRATION :=
+TEST_TIERS_CLUSTER :=
+TEST_TIERS_E2E :=
 
 .PHONY: help node deps build lint format typecheck run migrate test clean
 
@@ -56,7 +62,7 @@ migrate: build ## apply pending database migrations for the configured database
 	@npm run --silent -w service migrate
 
 test: deps ## run every test tier with the dependencies it needs, started and stopped here
-	@hack/test.sh $(TEST_TIERS)
+	@hack/test.sh lint $(TEST_TIERS_UNIT) $(TEST_TIERS) $(TEST_TIERS_INTEGRATION) $(TEST_TIERS_CLUSTER) $(TEST_TIERS_E2E)
 
 clean: ## remove build output and local state (databases, cluster data); keeps the tool cache
 	@rm -rf */dist coverage */coverage .local

@@ -36,6 +36,15 @@ if [[ "${1:-}" == --list ]]; then
   exit 0
 fi
 
+# One build at a time: make test starts this in the background while the Node tiers run, and a
+# cluster tier that asks for the tools meanwhile must wait for that build, not race it.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.tools.lock"
+if ! flock -n 9; then
+  log "another tools build is running; waiting for it to finish"
+  flock 9
+fi
+
 # check_go: a readable message instead of a wall of module errors when Go is missing or too old.
 check_go() {
   command -v go >/dev/null 2>&1 \

@@ -34,7 +34,7 @@ kind-down: ## delete the kind cluster
 test-cluster: deps tools ## smoke suite against the local control plane (started and stopped here unless already running)
 	@hack/cluster/with-cluster.sh npm run --silent -w e2e test:smoke
 
-TEST_TIERS += test-cluster
+TEST_TIERS_CLUSTER += test-cluster
 
 # `make clean` deletes .local; stop the cluster first so no process keeps running on deleted data.
 clean: cluster-down

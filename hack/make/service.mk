@@ -8,4 +8,5 @@ test-unit: deps ## service unit tests (no external process)
 test-integration: build ## service integration + fault tests on SQLite and PostgreSQL, coverage gate >= 85% lines
 	@hack/with-deps.sh postgres -- hack/service-test-integration.sh
 
-TEST_TIERS += test-unit test-integration
+TEST_TIERS_UNIT += test-unit
+TEST_TIERS_INTEGRATION += test-integration

@@ -42,6 +42,7 @@ export async function measure(subject: Subject, o: MeasureOptions): Promise<Row>
       label: subject.label,
       group: subject.group,
       ceiling: subject.ceiling ?? false,
+      compareTo: subject.compareTo,
       rps: median(rounds.map((r) => r.rps)),
       p50Ms: median(rounds.map((r) => r.p50Ms)),
       p99Ms: median(rounds.map((r) => r.p99Ms)),

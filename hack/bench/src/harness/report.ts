@@ -5,6 +5,7 @@ export interface Row {
   label: string;
   group: Group | 'redis';
   ceiling: boolean;
+  compareTo?: string[];
   rps: number;
   p50Ms: number;
   p99Ms: number;
@@ -22,13 +23,13 @@ const ceilingsOf = (rows: Row[]) => rows.filter((r) => r.ceiling && !r.skipped);
 export function addRatios(rows: Row[]): void {
   for (const row of rows) {
     if (row.skipped) continue;
-    const ceilings = ceilingsOf(rows.filter((r) => r.group === row.group));
+    const ceilings = ceilingsOf(rows.filter((r) => r.group === row.group || row.compareTo?.includes(r.id)));
     row.ratios = Object.fromEntries(ceilings.map((c) => [c.id, row.rps / c.rps]));
   }
 }
 
 export function table(title: string, rows: Row[]): string {
-  const ceilings = ceilingsOf(rows).map((c) => c.id);
+  const ceilings = [...new Set(rows.flatMap((r) => Object.keys(r.ratios ?? {})))];
   const header = ['subject', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...ceilings.map((c) => `÷ ${c}`)];
   const body = rows.map((r) =>
     r.skipped

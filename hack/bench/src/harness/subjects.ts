@@ -19,6 +19,8 @@ export interface Subject {
   group: Group;
   /** The subject's ceiling in its group: ratios are computed against it. */
   ceiling?: boolean;
+  /** Ceilings of other groups this subject is also compared with (e.g. a cache hit with bare Express). */
+  compareTo?: string[];
   command: string;
   args: string[];
   env(ctx: SubjectContext): NodeJS.ProcessEnv;
@@ -44,7 +46,7 @@ function peer(id: string, label: string, file: string, group: Group, path: strin
       DATABASE_URL: ctx.databaseUrl,
       NODE_ENV: 'production',
     }),
-    readyPath: path.includes(':id') ? '/users/00000000-0000-0000-0000-000000000000' : path,
+    readyPath: '/live',
     prepare: plain(path),
   };
 }

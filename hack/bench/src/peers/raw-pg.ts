@@ -7,6 +7,9 @@ import { exitOnSignal, listenPort } from './payload.js';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const app = express();
 app.disable('x-powered-by');
+app.get('/live', (_req, res) => {
+  res.json({ status: 'ok' });
+});
 app.get('/users/:id', async (req, res) => {
   const { rows } = await pool.query(
     'SELECT id, email, name, role, status, version, created_at, updated_at FROM users WHERE id = $1',
