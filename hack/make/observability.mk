@@ -11,4 +11,4 @@ test-observability: build ## observability tests: Prometheus scrape, label bound
 	@PG_PORT=$(OBS_PG_PORT) REDIS_PORT=$(OBS_REDIS_PORT) PROMETHEUS_PORT=$(OBS_PROMETHEUS_PORT) \
 	  hack/with-deps.sh postgres redis -- hack/service-test-observability.sh
 
-TEST_TIERS += test-observability
+TEST_TIERS_INTEGRATION += test-observability
