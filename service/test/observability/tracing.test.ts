@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FAULT_ENV, startServer, type Server } from '../support/processes.js';
+import { createPgDatabase } from '../support/harness.js';
+import { FAULT_ENV, loginAdmin, startServer, type Server } from '../support/processes.js';
 
 interface Span {
   traceId: string;
@@ -52,10 +53,12 @@ describe('OpenTelemetry tracing', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('exports the spans of a request over OTLP/HTTP and logs their trace id', async () => {
+  it('exports the spans of a request over OTLP/HTTP (http, express, pg) and logs their trace id', async () => {
     const otlp = await receiver();
+    const db = await createPgDatabase();
     const server = await startServer({
       ...FAULT_ENV,
+      DATABASE_URL: db.url,
       LOG_LEVEL: 'info',
       STATE_DIR: dir,
       SHUTDOWN_DELAY_MS: '0',
@@ -83,6 +86,23 @@ describe('OpenTelemetry tracing', () => {
         e.resourceSpans.flatMap((r) => r.scopeSpans.map((s) => s.scope.name)),
       );
       expect(scopes).toContain('@opentelemetry/instrumentation-express');
+      // A login reads the database: its queries are child spans of the request's trace.
+      expect((await loginAdmin(`http://127.0.0.1:${server.port}`)).status).toBe(200);
+      const login = async () => {
+        const all = otlp.exports.flatMap((e) => e.resourceSpans.flatMap((r) => r.scopeSpans));
+        const root = all.flatMap((s) => s.spans).find((s) => s.name === 'POST /api/v1/auth/login');
+        const pg = all
+          .filter((s) => s.scope.name === '@opentelemetry/instrumentation-pg')
+          .flatMap((s) => s.spans);
+        return { root, pg: pg.filter((s) => s.traceId === root?.traceId) };
+      };
+      const until = Date.now() + 20_000;
+      while ((await login()).pg.length === 0) {
+        if (Date.now() > until)
+          throw new Error(`no pg span in the login trace: ${JSON.stringify(otlp.paths)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.stdout.write(`login trace: ${(await login()).pg.length} pg spans\n`);
       const line = server
         .output()
         .split('\n')
@@ -94,6 +114,7 @@ describe('OpenTelemetry tracing', () => {
     } finally {
       await stop(server);
       otlp.server.close();
+      await db.drop();
     }
   });
 
