@@ -12,5 +12,8 @@ export default {
   // Real clusters converge in seconds, not milliseconds; each test still waits with its own deadline.
   // (A global option: jest ignores testTimeout inside a project.)
   testTimeout: 180_000,
-  projects: [{ ...shared, displayName: 'smoke', testMatch: ['<rootDir>/smoke/**/*.test.ts'] }],
+  projects: [
+    { ...shared, displayName: 'smoke', testMatch: ['<rootDir>/smoke/**/*.test.ts'] },
+    { ...shared, displayName: 'chart', testMatch: ['<rootDir>/chart/**/*.test.ts'] },
+  ],
 };

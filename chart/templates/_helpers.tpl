@@ -1,0 +1,288 @@
+{{/*
+Object names follow docs/contract.md: the release name (or fullnameOverride), never release-chart, so
+the operator finds `<target>`, `<target>-flags` and `<target>-redis` by the ExpressApp's target name.
+*/}}
+{{- define "express-sqlize.fullname" -}}
+{{- default .Release.Name .Values.fullnameOverride | trunc 53 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "express-sqlize.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Selector labels never change for the life of a release (a Deployment's selector is immutable). */}}
+{{- define "express-sqlize.selectorLabels" -}}
+app.kubernetes.io/name: express-sqlize
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "express-sqlize.labels" -}}
+helm.sh/chart: {{ include "express-sqlize.chart" . }}
+{{ include "express-sqlize.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "express-sqlize.imageTag" . | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: express-sqlize
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "express-sqlize.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag -}}
+{{- end -}}
+
+{{- define "express-sqlize.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (include "express-sqlize.imageTag" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "express-sqlize.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "express-sqlize.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The chart's HPA exists only while the chart owns scaling. */}}
+{{- define "express-sqlize.hpaEnabled" -}}
+{{- if and .Values.autoscaling.enabled (not .Values.expressApp.governed) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The chart's own scaling, recorded for the operator to restore (docs/contract.md). */}}
+{{- define "express-sqlize.chartReplicas" -}}
+{{- if .Values.autoscaling.enabled -}}{{ .Values.autoscaling.minReplicas }}{{- else -}}{{ .Values.replicaCount }}{{- end -}}
+{{- end -}}
+
+{{- define "express-sqlize.redisKeyPrefix" -}}
+{{- default (printf "%s:" (include "express-sqlize.fullname" .)) .Values.redis.keyPrefix -}}
+{{- end -}}
+
+{{- define "express-sqlize.metricsPortName" -}}
+{{- if .Values.metrics.port -}}metrics{{- else -}}http{{- end -}}
+{{- end -}}
+
+{{/* Name of the Secret the chart renders for database and JWT secrets (empty when all are external). */}}
+{{- define "express-sqlize.appSecretNeeded" -}}
+{{- if or (not .Values.jwt.existingSecret) (and (not .Values.database.existingSecret) (or .Values.database.password .Values.database.url)) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+JWT secret: the given one, else the one already stored in the cluster (so upgrades keep it and
+tokens stay valid), else a new random one. `lookup` is empty under `helm template`.
+*/}}
+{{- define "express-sqlize.jwtSecret" -}}
+{{- if .Values.jwt.secret -}}
+{{- .Values.jwt.secret -}}
+{{- else -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "express-sqlize.fullname" .) -}}
+{{- if and $existing $existing.data (hasKey $existing.data "JWT_SECRET") -}}
+{{- index $existing.data "JWT_SECRET" | b64dec -}}
+{{- else -}}
+{{- randAlphaNum 48 -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Names of the environment the chart sets itself; extraEnv and config.extra may not repeat them. */}}
+{{- define "express-sqlize.reservedEnv" -}}
+{{- $names := list "NODE_ENV" "PORT" "LOG_LEVEL" "SERVICE_NAME" "REGION" "ZONE" "TRUST_PROXY" "CORS_ORIGINS" "SHUTDOWN_DELAY_MS" "SHUTDOWN_TIMEOUT_MS" "FEATURE_FLAGS_FILE" "METRICS_PORT" "DB_DIALECT" "DB_HOST" "DB_PORT" "DB_NAME" "DB_USER" "DB_PASSWORD" "DATABASE_URL" "DB_STORAGE" "JWT_SECRET" "JWT_EXPIRES_IN" "REDIS_HOST" "REDIS_PORT" "REDIS_DB" "REDIS_TLS" "REDIS_KEY_PREFIX" "REDIS_PASSWORD" "POD_NAME" "POD_NAMESPACE" "NODE_NAME" "MIGRATE_ON_BOOT" "METRICS_PREFIX" "ADMIN_EMAIL" "ADMIN_PASSWORD" "REDIS_URL" -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/* Every check that JSON schema cannot express, failing with a message that names the value. */}}
+{{- define "express-sqlize.validate" -}}
+{{- $reserved := include "express-sqlize.reservedEnv" . | fromJsonArray -}}
+{{- $seen := dict -}}
+{{- range .Values.extraEnv -}}
+{{- if has .name $reserved -}}
+{{- fail (printf "extraEnv: %s is set by the chart itself; use the matching chart value instead (see README), since a repeated env name breaks server-side apply" .name) -}}
+{{- end -}}
+{{- if hasKey $seen .name -}}
+{{- fail (printf "extraEnv: %s appears twice; each env name may appear once (Helm 4 applies server-side and refuses duplicate keys)" .name) -}}
+{{- end -}}
+{{- $_ := set $seen .name true -}}
+{{- end -}}
+{{- range $name, $_ := .Values.config.extra -}}
+{{- if has $name $reserved -}}
+{{- fail (printf "config.extra: %s is set by the chart itself; use the matching chart value instead (see README)" $name) -}}
+{{- end -}}
+{{- if hasKey $seen $name -}}
+{{- fail (printf "config.extra.%s and extraEnv both set %s; keep one" $name $name) -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.expressApp.create (not .Values.expressApp.governed) -}}
+{{- fail "expressApp.create is true but expressApp.governed is false: an ExpressApp may only govern a release that cedes its fields; set expressApp.governed=true" -}}
+{{- end -}}
+{{- if and .Values.expressApp.governed .Values.redis.existingSecret (ne .Values.redis.existingSecretPasswordKey "REDIS_PASSWORD") -}}
+{{- fail (printf "redis.existingSecretPasswordKey is %q, but a governed release reads redis.existingSecret through envFrom, so the key must be REDIS_PASSWORD" .Values.redis.existingSecretPasswordKey) -}}
+{{- end -}}
+{{- if and .Values.database.existingSecret (not .Values.database.existingSecretPasswordKey) (not .Values.database.existingSecretUrlKey) -}}
+{{- fail "database.existingSecret is set but neither database.existingSecretPasswordKey nor database.existingSecretUrlKey names a key in it" -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
+{{- fail (printf "autoscaling.minReplicas (%d) is larger than autoscaling.maxReplicas (%d)" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.targetMemoryUtilizationPercentage) -}}
+{{- fail "autoscaling.enabled is true but both targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are 0; set at least one" -}}
+{{- end -}}
+{{- if and .Values.jwt.secret (lt (len .Values.jwt.secret) 32) -}}
+{{- fail (printf "jwt.secret has %d characters; the service refuses fewer than 32 in production" (len .Values.jwt.secret)) -}}
+{{- end -}}
+{{- if eq (int .Values.metrics.port) 3000 -}}
+{{- fail "metrics.port 3000 is the API port (http); choose another port, or 0 to serve /metrics on the API port" -}}
+{{- end -}}
+{{- if and (eq .Values.database.dialect "sqlite") (gt (int (include "express-sqlize.chartReplicas" .)) 1) -}}
+{{- fail "database.dialect=sqlite keeps data inside one pod; set replicaCount=1 and autoscaling.enabled=false (or use PostgreSQL)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level settings shared by the Deployment, the migration Job and the test pod. */}}
+{{- define "express-sqlize.podSecurity" -}}
+automountServiceAccountToken: false
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Secret env of the service (database, JWT), all via secretKeyRef. Called with
+(dict "root" $ "secretName" NAME): NAME is the chart-rendered Secret holding the values not taken
+from an existingSecret (the release's Secret, or the migration hook's own Secret).
+*/}}
+{{- define "express-sqlize.secretEnv" -}}
+{{- $root := .root -}}
+{{- $secretName := .secretName -}}
+{{- $db := $root.Values.database -}}
+{{- if $db.existingSecret }}
+{{- if $db.existingSecretUrlKey }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.existingSecret }}
+      key: {{ $db.existingSecretUrlKey }}
+{{- end }}
+{{- if $db.existingSecretPasswordKey }}
+- name: DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.existingSecret }}
+      key: {{ $db.existingSecretPasswordKey }}
+{{- end }}
+{{- else }}
+{{- if $db.url }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: DATABASE_URL
+{{- end }}
+{{- if $db.password }}
+- name: DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: DB_PASSWORD
+{{- end }}
+{{- end }}
+{{- with $root.Values.bootstrapAdmin.existingSecret }}
+- name: ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $root.Values.bootstrapAdmin.existingSecretPasswordKey }}
+{{- end }}
+- name: JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+{{- if $root.Values.jwt.existingSecret }}
+      name: {{ $root.Values.jwt.existingSecret }}
+      key: {{ $root.Values.jwt.existingSecretKey }}
+{{- else }}
+      name: {{ $secretName }}
+      key: JWT_SECRET
+{{- end }}
+{{- end -}}
+
+{{/* Data of a chart-rendered Secret for database and JWT (only what no existingSecret provides). */}}
+{{- define "express-sqlize.secretData" -}}
+{{- if not .Values.database.existingSecret }}
+{{- with .Values.database.url }}
+DATABASE_URL: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.database.password }}
+DB_PASSWORD: {{ . | b64enc | quote }}
+{{- end }}
+{{- end }}
+{{- if not .Values.jwt.existingSecret }}
+JWT_SECRET: {{ include "express-sqlize.jwtSecret" . | b64enc | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Non-secret settings of the service as NAME: value (ConfigMap `<name>-config`, and the migration Job). */}}
+{{- define "express-sqlize.configData" -}}
+NODE_ENV: {{ .Values.config.nodeEnv | quote }}
+PORT: "3000"
+LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+SERVICE_NAME: {{ .Values.config.serviceName | default (include "express-sqlize.fullname" .) | quote }}
+{{- with .Values.config.region }}
+REGION: {{ . | quote }}
+{{- end }}
+{{- with .Values.config.zone }}
+ZONE: {{ . | quote }}
+{{- end }}
+TRUST_PROXY: {{ .Values.config.trustProxy | quote }}
+{{- with .Values.config.corsOrigins }}
+CORS_ORIGINS: {{ . | quote }}
+{{- end }}
+SHUTDOWN_DELAY_MS: {{ mul .Values.shutdown.delaySeconds 1000 | quote }}
+SHUTDOWN_TIMEOUT_MS: {{ mul .Values.shutdown.timeoutSeconds 1000 | quote }}
+FEATURE_FLAGS_FILE: "/etc/express-sqlize/flags/flags.json"
+METRICS_PREFIX: {{ .Values.metrics.prefix | quote }}
+{{- if .Values.metrics.port }}
+METRICS_PORT: {{ .Values.metrics.port | quote }}
+{{- end }}
+{{- /* With the hook Job migrating before every install and upgrade, pods need not migrate at boot. */}}
+MIGRATE_ON_BOOT: {{ ternary "false" "true" .Values.migration.enabled | quote }}
+{{- with .Values.bootstrapAdmin.email }}
+ADMIN_EMAIL: {{ . | quote }}
+{{- end }}
+DB_DIALECT: {{ .Values.database.dialect | quote }}
+{{- if eq .Values.database.dialect "sqlite" }}
+DB_STORAGE: "/tmp/express-sqlize.sqlite"
+{{- else }}
+DB_HOST: {{ .Values.database.host | quote }}
+DB_PORT: {{ .Values.database.port | quote }}
+DB_NAME: {{ .Values.database.name | quote }}
+DB_USER: {{ .Values.database.user | quote }}
+{{- end }}
+JWT_EXPIRES_IN: {{ .Values.jwt.expiresIn | quote }}
+{{- range $k, $v := .Values.config.extra }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Redis settings as NAME: value (ConfigMap `<name>-redis`). */}}
+{{- define "express-sqlize.redisData" -}}
+REDIS_HOST: {{ .Values.redis.host | quote }}
+REDIS_PORT: {{ .Values.redis.port | quote }}
+REDIS_DB: {{ .Values.redis.db | quote }}
+REDIS_TLS: {{ .Values.redis.tls | quote }}
+REDIS_KEY_PREFIX: {{ include "express-sqlize.redisKeyPrefix" . | quote }}
+{{- end -}}
+
+{{- define "express-sqlize.terminationGracePeriodSeconds" -}}
+{{- if .Values.shutdown.terminationGracePeriodSeconds -}}
+{{- .Values.shutdown.terminationGracePeriodSeconds -}}
+{{- else -}}
+{{- add (mul .Values.shutdown.delaySeconds 2) .Values.shutdown.timeoutSeconds 5 -}}
+{{- end -}}
+{{- end -}}

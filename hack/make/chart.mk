@@ -1,0 +1,78 @@
+# Helm chart (chart/) and its static checks; the container images and local tooling around them.
+# Tools come from the tool cache filled by `make tools` (the local-cluster area); HELM3, HELM4 and
+# KUBECONFORM may point elsewhere.
+TOOLS_BIN ?= $(CACHE_ROOT)/bin
+HELM3 ?= $(TOOLS_BIN)/helm3
+HELM4 ?= $(TOOLS_BIN)/helm4
+KUBECONFORM ?= $(TOOLS_BIN)/kubeconform
+export HELM3 HELM4 KUBECONFORM
+CHART_CI_VALUES := $(sort $(wildcard chart/ci/*.yaml))
+
+.PHONY: chart-lint chart-template-check chart-schema-test chart-docs chart-docs-check test-chart
+
+# A missing binary is built by `make tools`; present ones cost nothing.
+$(HELM3) $(HELM4) $(KUBECONFORM):
+	@$(MAKE) tools
+
+chart-lint: $(HELM3) $(HELM4) ## helm lint --strict of chart/ with Helm 3 and Helm 4, defaults and every chart/ci/*.yaml
+	@for helm in $(HELM3) $(HELM4); do \
+	  for values in "" $(CHART_CI_VALUES); do \
+	    $$helm lint --strict --quiet chart $${values:+-f $$values} >/dev/null \
+	      || { $$helm lint --strict chart $${values:+-f $$values}; exit 1; }; \
+	  done; \
+	  echo "[chart-lint] $$($$helm version --template '{{.Version}}'): lint --strict clean with defaults and $(words $(CHART_CI_VALUES)) ci values files"; \
+	done
+
+chart-template-check: $(HELM3) $(HELM4) $(KUBECONFORM) deps ## helm template of every chart/ci/*.yaml (Helm 3 and 4) through kubeconform -strict with our CRD and Prometheus Operator schemas
+	@hack/chart/template-check.sh
+
+chart-schema-test: $(HELM3) $(HELM4) ## prove that values.schema.json and the chart refuse typos and bad values with readable messages
+	@hack/chart/schema-test.sh
+
+chart-docs: deps ## regenerate the values table of chart/README.md from the comments in chart/values.yaml
+	@node hack/chart/values-docs.ts
+
+chart-docs-check: deps ## fail when chart/README.md's values table is stale or a value lacks a description
+	@node hack/chart/values-docs.ts --check
+
+test-chart: chart-lint chart-template-check chart-schema-test chart-docs-check ## every static check of the chart
+TEST_TIERS += test-chart
+
+# Container images. No registry is reachable here: `docker-base` builds a local stand-in for the
+# official node:24-bookworm-slim (skipped when a real one is present), so the real Dockerfiles build.
+IMAGE_VERSION := $(shell node -p 'require("./package.json").version' 2>/dev/null || echo 0.0.0-dev)
+IMAGE_TAG ?= dev
+SERVICE_IMAGE ?= express-sqlize/service:$(IMAGE_TAG)
+# Named as in manifests/manager/deployment.yaml, so a locally built image replaces the published one.
+OPERATOR_IMAGE ?= ghcr.io/express-sqlize/expressapp-operator:$(IMAGE_TAG)
+IMAGE_BUILD_ARGS = --build-arg VERSION=$(IMAGE_VERSION) \
+  --build-arg GIT_SHA=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+  --build-arg BUILD_DATE=$$(date -u +%Y-%m-%dT%H:%M:%SZ)
+export SERVICE_IMAGE
+
+.PHONY: docker-base image-build image-build-service image-build-operator test-image
+
+docker-base: ## start a Docker engine if none answers and build the local node:24-bookworm-slim stand-in
+	@hack/docker-base.sh
+
+image-build-service: docker-base
+	@test -d service/src || { echo "[image] service/src is missing: the service has not landed on this branch (git merge main)"; exit 1; }
+	@echo "[image] building $(SERVICE_IMAGE) from service/Dockerfile"
+	@docker build -q -f service/Dockerfile $(IMAGE_BUILD_ARGS) -t $(SERVICE_IMAGE) . >/dev/null
+	@echo "[image] $(SERVICE_IMAGE): $$(docker image inspect $(SERVICE_IMAGE) --format '{{.Size}}' | awk '{printf "%d MB", $$1/1e6}')"
+
+image-build-operator: docker-base
+	@echo "[image] building $(OPERATOR_IMAGE) from operator/Dockerfile"
+	@docker build -q -f operator/Dockerfile $(IMAGE_BUILD_ARGS) -t $(OPERATOR_IMAGE) . >/dev/null
+	@echo "[image] $(OPERATOR_IMAGE): $$(docker image inspect $(OPERATOR_IMAGE) --format '{{.Size}}' | awk '{printf "%d MB", $$1/1e6}')"
+
+image-build: image-build-service $(if $(wildcard operator/src),image-build-operator) ## build the service and operator images (the operator's once operator/src exists)
+
+test-image: image-build-service ## run the service image read-only and non-root: migrate, GET /health and /ready = 200, clean exit on SIGTERM
+	@hack/test-image.sh $(SERVICE_IMAGE)
+TEST_TIERS_INTEGRATION += test-image
+
+.PHONY: test-e2e-chart
+test-e2e-chart: deps tools ## the chart on the local control plane with Helm 3 and 4: install shape, governed hand-over, uninstall
+	@hack/cluster/with-cluster.sh npm run --silent -w e2e test:chart
+TEST_TIERS_E2E += test-e2e-chart
