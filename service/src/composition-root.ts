@@ -177,7 +177,8 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     auth: c.resolve<AuthService>(TOKENS.AuthService),
     users,
     sessions: c.resolve<SessionsService>(TOKENS.SessionsService),
-    version: serviceVersion(),
+    // The image sets APP_VERSION from its build argument; package.json otherwise.
+    version: config.build.version ?? serviceVersion(),
     metrics,
     gitSha: gitSha(config),
   });

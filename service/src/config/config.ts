@@ -96,6 +96,7 @@ const envSchema = z
 
     // /distributed/info: set by the image build and the Kubernetes downward API.
     GIT_SHA: optionalString,
+    APP_VERSION: optionalString,
     POD_NAME: optionalString,
     HOSTNAME: optionalString,
 
@@ -181,7 +182,7 @@ export interface Config {
     rssMaxMb: number;
     diskMinFreeMb: number;
   };
-  build: { gitSha?: string; podName?: string };
+  build: { gitSha?: string; version?: string; podName?: string };
   http: {
     trustProxy: boolean | number | string[];
     corsOrigins: string[];
@@ -302,7 +303,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       rssMaxMb: e.HEALTH_RSS_MAX_MB,
       diskMinFreeMb: e.HEALTH_DISK_MIN_FREE_MB,
     },
-    build: { gitSha: e.GIT_SHA, podName: e.POD_NAME ?? e.HOSTNAME },
+    build: { gitSha: e.GIT_SHA, version: e.APP_VERSION, podName: e.POD_NAME ?? e.HOSTNAME },
     http: {
       trustProxy: e.TRUST_PROXY,
       corsOrigins: e.CORS_ORIGINS,

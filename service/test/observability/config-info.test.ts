@@ -18,6 +18,7 @@ describe('/distributed/config and /distributed/info', () => {
       REDIS_PASSWORD,
       GIT_SHA: '0123456789abcdef0123456789abcdef01234567',
       POD_NAME: 'orders-7c9d-x2x4z',
+      APP_VERSION: '1.4.2',
       REGION: 'eu-west-1',
       ZONE: 'eu-west-1b',
     });
@@ -64,7 +65,7 @@ describe('/distributed/config and /distributed/info', () => {
     const res = await s.request<Record<string, unknown>>('GET', '/distributed/info');
     expect(res.body).toMatchObject({
       name: 'express-sqlize',
-      version: '0.1.0',
+      version: '1.4.2',
       gitSha: '0123456789abcdef0123456789abcdef01234567',
       region: 'eu-west-1',
       zone: 'eu-west-1b',
