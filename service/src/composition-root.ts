@@ -11,9 +11,11 @@ import { SessionsService } from './domain/sessions/sessions.service.js';
 import { systemClock, type Clock, type LoggerProvider } from './domain/shared/ports.js';
 import { ensureBootstrapAdmin } from './domain/users/bootstrap-admin.js';
 import type { UserRepository } from './domain/users/user.js';
-import { UsersService } from './domain/users/users.service.js';
+import type { UsersService } from './domain/users/users.service.js';
+import { distributedMetrics } from './distributed/metrics.js';
+import { DistributedRuntime } from './distributed/runtime.js';
+import { CachedUsersService } from './distributed/users-cache.js';
 import { createApp } from './http/app.js';
-import { MemoryCache } from './infrastructure/cache/cache.js';
 import { Database } from './infrastructure/db/database.js';
 import { Migrator } from './infrastructure/db/migrator.js';
 import {
@@ -22,14 +24,10 @@ import {
 } from './infrastructure/db/repositories/session.repository.js';
 import { SequelizeUserRepository } from './infrastructure/db/repositories/user.repository.js';
 import { createSequelize } from './infrastructure/db/sequelize.js';
-import { StaticFeatureFlags } from './infrastructure/flags/feature-flags.js';
 import { LoggerFactory } from './infrastructure/logging/logger.js';
 import { Metrics, type PoolStats } from './infrastructure/metrics/metrics.js';
 import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
-import {
-  MemoryRateLimiterFactory,
-  type RateLimiterFactory,
-} from './infrastructure/rate-limit/rate-limiter.js';
+import type { RateLimiterFactory } from './infrastructure/rate-limit/rate-limiter.js';
 import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
 import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
 import { EventLoopMonitor, diskCheck, eventLoopCheck, memoryCheck } from './runtime/health-checks.js';
@@ -55,6 +53,7 @@ export interface Composition {
   health: HealthRegistry;
   metrics: Metrics;
   metricsServer?: MetricsServer;
+  distributed: DistributedRuntime;
 }
 
 function serviceVersion(): string {
@@ -127,12 +126,26 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
       ? new MetricsServer(metrics, config.metrics.path, config.host, config.metrics.port)
       : undefined;
   const lifecycle = new Lifecycle();
-  const rateLimiters: RateLimiterFactory = new MemoryRateLimiterFactory();
+  // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (service/src/distributed).
+  const distributed = new DistributedRuntime(config, loggers, database.sequelize);
+  // Critical only with Redis configured (HEALTH_REDIS_CRITICAL, default true): a replica without it
+  // leaves rotation. Embedded mode reports it up, as there is nothing to reach.
+  health.register({
+    name: 'redis',
+    critical: distributed.mode === 'redis' && config.health.redisCritical,
+    check: () => distributed.ping(),
+  });
+  // Cache, lock, rate-limit, breaker and outbox counters live in the distributed parts; their
+  // registry is served with the service's at /metrics and /distributed/metrics.
+  metrics.include(distributedMetrics(distributed, config.metrics.prefix));
+  const rateLimiters: RateLimiterFactory = distributed.rateLimiters;
 
   c.register(TOKENS.Config, { useValue: config });
   c.register(TOKENS.LoggerFactory, { useValue: loggers });
   c.register(TOKENS.Clock, { useValue: clock });
   c.register(TOKENS.Database, { useValue: database });
+  c.register(TOKENS.Sequelize, { useValue: database.sequelize });
+  c.register(TOKENS.Distributed, { useValue: distributed });
   c.register(TOKENS.Migrator, { useValue: migrator });
   c.register(TOKENS.HealthRegistry, { useValue: health });
   c.register(TOKENS.Metrics, { useValue: metrics });
@@ -159,12 +172,12 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
       maxFailsPerIpDay: config.loginLimits.maxFailsPerIpDay,
     }),
   });
-  c.register(TOKENS.Cache, { useValue: new MemoryCache() });
-  c.register(TOKENS.FeatureFlags, { useValue: new StaticFeatureFlags() });
+  c.register(TOKENS.Cache, { useValue: distributed.cache });
+  c.register(TOKENS.FeatureFlags, { useValue: distributed.flags });
   c.registerSingleton(TOKENS.UserRepository, SequelizeUserRepository);
   c.registerSingleton(TOKENS.SessionRepository, SequelizeSessionRepository);
   c.registerSingleton(TOKENS.RevocationStore, SequelizeRevocationStore);
-  c.registerSingleton(TOKENS.UsersService, UsersService);
+  c.registerSingleton(TOKENS.UsersService, CachedUsersService);
   c.registerSingleton(TOKENS.AuthService, AuthService);
   c.registerSingleton(TOKENS.SessionsService, SessionsService);
 
@@ -181,6 +194,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     version: config.build.version ?? serviceVersion(),
     metrics,
     gitSha: gitSha(config),
+    distributed,
   });
   const service = new Service({
     config,
@@ -189,10 +203,25 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     migrator,
     lifecycle,
     log,
-    extraStarters: metricsServer ? [() => metricsServer.start()] : [],
-    extraClosers: [async () => loop.stop(), ...(metricsServer ? [() => metricsServer.stop()] : [])],
+    extraStarters: [() => distributed.start(), ...(metricsServer ? [() => metricsServer.start()] : [])],
+    extraClosers: [
+      () => distributed.stop(),
+      async () => loop.stop(),
+      ...(metricsServer ? [() => metricsServer.stop()] : []),
+    ],
     bootstrapAdmin: () =>
       ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
   });
-  return { container: c, service, database, migrator, loggers, lifecycle, health, metrics, metricsServer };
+  return {
+    container: c,
+    service,
+    database,
+    migrator,
+    loggers,
+    lifecycle,
+    health,
+    distributed,
+    metrics,
+    metricsServer,
+  };
 }

@@ -22,4 +22,5 @@ export const TOKENS = {
   SessionsService: Symbol('SessionsService'),
   Migrator: Symbol('Migrator'),
   Metrics: Symbol('Metrics'),
+  Distributed: Symbol('Distributed'),
 } as const;

@@ -67,6 +67,25 @@ const envSchema = z
     REDIS_PASSWORD: optionalString,
     REDIS_TLS: bool.default(false),
     REDIS_KEY_PREFIX: z.string().default('esp:'),
+    REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2000),
+    REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
+    REDIS_MAX_RETRY_DELAY_MS: int(50, 60_000).default(2000),
+    REDIS_OFFLINE_QUEUE_MAX: int(0, 1_000_000).default(1000),
+
+    RATE_LIMIT_CLIENT_POINTS: int(0, 1_000_000).default(0),
+    RATE_LIMIT_USER_POINTS: int(0, 1_000_000).default(0),
+    RATE_LIMIT_WINDOW_S: int(1, 86_400).default(60),
+    RATE_LIMIT_INSURANCE_DIVISOR: int(1, 1000).default(1),
+    CACHE_TTL_S: int(1, 86_400).default(60),
+    CACHE_NEGATIVE_TTL_S: int(1, 3600).default(5),
+    CACHE_LOCAL_TTL_MS: int(0, 3_600_000).default(5000),
+    CACHE_MAX_VALUE_BYTES: int(16, 10_485_760).default(65_536),
+    CACHE_MAX_TTL_S: int(1, 30 * 86_400).default(86_400),
+    LOCK_TTL_MS: int(100, 600_000).default(10_000),
+    LOCK_RETRIES: int(0, 1000).default(10),
+    LOCK_RETRY_DELAY_MS: int(1, 60_000).default(100),
+    EVENTS_MAX_DELIVERIES: int(1, 100).default(5),
+    OUTBOX_RELAY_INTERVAL_MS: int(10, 600_000).default(500),
 
     JWT_SECRET: optionalString,
     JWT_EXPIRES_IN: z
@@ -164,6 +183,23 @@ export interface Config {
     password?: string;
     tls: boolean;
     keyPrefix: string;
+    connectTimeoutMs: number;
+    commandTimeoutMs: number;
+    maxRetryDelayMs: number;
+    offlineQueueMax: number;
+  };
+  // Issue 3: rate limits, cache, locks and events (service/src/distributed).
+  distributed: {
+    rateLimit: { clientPoints: number; userPoints: number; windowSeconds: number; insuranceDivisor: number };
+    cache: {
+      ttlSeconds: number;
+      negativeTtlSeconds: number;
+      localTtlMs: number;
+      maxValueBytes: number;
+      maxTtlSeconds: number;
+    };
+    lock: { ttlMs: number; retries: number; retryDelayMs: number };
+    events: { maxDeliveries: number; relayIntervalMs: number };
   };
   jwt: {
     secret?: string;
@@ -280,6 +316,27 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       password: e.REDIS_PASSWORD,
       tls: e.REDIS_TLS,
       keyPrefix: e.REDIS_KEY_PREFIX,
+      connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      maxRetryDelayMs: e.REDIS_MAX_RETRY_DELAY_MS,
+      offlineQueueMax: e.REDIS_OFFLINE_QUEUE_MAX,
+    },
+    distributed: {
+      rateLimit: {
+        clientPoints: e.RATE_LIMIT_CLIENT_POINTS,
+        userPoints: e.RATE_LIMIT_USER_POINTS,
+        windowSeconds: e.RATE_LIMIT_WINDOW_S,
+        insuranceDivisor: e.RATE_LIMIT_INSURANCE_DIVISOR,
+      },
+      cache: {
+        ttlSeconds: e.CACHE_TTL_S,
+        negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_S,
+        localTtlMs: e.CACHE_LOCAL_TTL_MS,
+        maxValueBytes: e.CACHE_MAX_VALUE_BYTES,
+        maxTtlSeconds: e.CACHE_MAX_TTL_S,
+      },
+      lock: { ttlMs: e.LOCK_TTL_MS, retries: e.LOCK_RETRIES, retryDelayMs: e.LOCK_RETRY_DELAY_MS },
+      events: { maxDeliveries: e.EVENTS_MAX_DELIVERIES, relayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS },
     },
     jwt: {
       secret: e.JWT_SECRET,

@@ -10,6 +10,8 @@ import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { Metrics } from '../infrastructure/metrics/metrics.js';
+import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/http/routes.js';
+import type { DistributedRuntime } from '../distributed/runtime.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog, recordMountPath } from './middleware/access-log.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   // Issue 3 operations: /metrics, /distributed/{metrics,config,info}.
   metrics: Metrics;
   gitSha?: string;
+  // Issue 3: rate limits, /distributed/*, /api/v1/flags.
+  distributed?: DistributedRuntime;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -61,6 +65,9 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
   app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
+  // Probes above are never rate limited; everything below is, per client address.
+  const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
+  if (limiters?.perClient) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -84,7 +91,21 @@ export function createApp(deps: AppDeps): Express {
       cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
     }),
   );
-  app.use('/api/v1/users', recordMountPath(), authenticate(deps.auth), userRoutes(deps.users));
+  app.use(
+    '/api/v1/users',
+    recordMountPath(),
+    authenticate(deps.auth),
+    ...(limiters?.perUser ? [limiters.perUser] : []),
+    userRoutes(deps.users),
+  );
+  if (deps.distributed) {
+    app.use('/api/v1/flags', recordMountPath(), flagsRoutes(deps.distributed));
+    app.use(
+      '/distributed',
+      recordMountPath(),
+      distributedRoutes(deps.distributed, deps.auth, loggers.get('distributed')),
+    );
+  }
 
   app.use(notFound());
   app.use(errorHandler(loggers.get('http')));

@@ -99,18 +99,3 @@ export function diskCheck(dir: string, minFreeMb: number): HealthCheck {
     },
   };
 }
-
-// Redis (or anything with ioredis's status/ping): down unless connected and answering.
-export function redisCheck(
-  client: { status: string; ping(): Promise<unknown> },
-  critical: boolean,
-): HealthCheck {
-  return {
-    name: 'redis',
-    critical,
-    async check() {
-      if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
-      await client.ping();
-    },
-  };
-}

@@ -21,7 +21,7 @@ export interface ServiceParts {
   // Started after migrations and the bootstrap admin, before /startup turns 200 (issue 3: Redis
   // subscriptions, flags watch, outbox relay).
   extraStarters?: (() => Promise<void>)[];
-  // Closed after the database on shutdown (issue 3 adds Redis, the event bus, ...).
+  // Closed before the database on shutdown (issue 3: outbox relay, Redis connections, flags watch).
   extraClosers?: (() => Promise<void>)[];
 }
 
@@ -115,7 +115,8 @@ export class Service {
         exitCode = 1;
       }
     }
-    for (const close of [() => this.parts.database.close(), ...(this.parts.extraClosers ?? [])]) {
+    // Extra parts first: issue 3's outbox relay still needs the database while it stops.
+    for (const close of [...(this.parts.extraClosers ?? []), () => this.parts.database.close()]) {
       try {
         await close();
       } catch (err) {

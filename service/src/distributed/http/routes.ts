@@ -1,0 +1,211 @@
+// /distributed/*: operator-facing endpoints for the Redis-backed features, and /api/v1/flags.
+// Reading status needs a login; anything that changes or reveals shared state needs the admin role.
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { AuthService } from '../../domain/auth/auth.service.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../../domain/shared/errors.js';
+import type { Logger } from '../../domain/shared/ports.js';
+import { authenticate, principalOf } from '../../http/middleware/authenticate.js';
+import { HttpProblem } from '../../http/problem.js';
+import { parse } from '../../http/validation.js';
+import { newEvent } from '../../infrastructure/redis/event-bus.js';
+import { LockBusyError } from '../../infrastructure/redis/lock.js';
+import type { DistributedRuntime } from '../runtime.js';
+import { clientKey, rateLimit } from './rate-limit.js';
+
+const KeyParams = z.object({
+  key: z.string().regex(/^[A-Za-z0-9:_.-]{1,200}$/, 'letters, digits and :_.- only, at most 200'),
+});
+const ChannelParams = z.object({
+  channel: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a lower-case stream name'),
+});
+
+function requireAdmin(req: Request, res: Response): void {
+  if (principalOf(req, res).role !== 'admin')
+    throw new ForbiddenError('missing permission distributed:admin');
+}
+
+// Any failure to reach Redis on a path that cannot degrade becomes a clear 503.
+async function needsRedis<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LockBusyError || err instanceof HttpProblem) throw err;
+    throw new ServiceUnavailableError(
+      `${what} is unavailable: Redis is not reachable (${(err as Error).message})`,
+    );
+  }
+}
+
+export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log: Logger): Router {
+  const router = Router();
+  const limits = d.config.distributed;
+  const cacheKey = (key: string) => `kv:${key}`;
+  const CacheBody = z.strictObject({
+    value: z.unknown(),
+    ttlSeconds: z.number().int().min(1).max(limits.cache.maxTtlSeconds).default(limits.cache.ttlSeconds),
+  });
+  const LockBody = z.strictObject({
+    ttlMs: z.number().int().min(100).max(600_000).default(limits.lock.ttlMs),
+    retries: z.number().int().min(0).max(100).default(limits.lock.retries),
+  });
+  const UnlockBody = z.strictObject({
+    token: z.string().regex(/^[0-9a-f]{32}$/, 'the token from the grant'),
+  });
+  const EventBody = z.strictObject({
+    type: z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,99}$/),
+    payload: z.unknown().default(null),
+  });
+
+  // A demo limiter of its own (10 per minute per client), so trying it never eats the real budget.
+  const demo = { points: 10, durationSeconds: 60 };
+  router.get(
+    '/rate-limit/test',
+    rateLimit({
+      name: 'demo',
+      limiter: d.rateLimiters.create({ keyPrefix: 'demo', ...demo }),
+      ...demo,
+      key: clientKey,
+      enabled: () => true,
+      log,
+    }),
+    (req, res) => {
+      res.json({ allowed: true, client: clientKey(req), limit: demo, store: d.mode });
+    },
+  );
+
+  const authed: RequestHandler = authenticate(auth);
+  router.get('/redis/status', authed, async (_req, res) => {
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ ...(await d.status()), mode: d.mode, breakers: d.breakers.snapshot() });
+  });
+
+  router.get('/cache/:key', authed, async (req, res) => {
+    requireAdmin(req, res);
+    const { key } = parse(KeyParams, req.params, 'params');
+    const value = await d.cache.get(cacheKey(key));
+    if (value === undefined) throw new NotFoundError(`no cache entry ${key}`);
+    res.json({ key, value });
+  });
+
+  router.post('/cache/:key', authed, async (req, res) => {
+    requireAdmin(req, res);
+    const { key } = parse(KeyParams, req.params, 'params');
+    const body = parse(CacheBody, req.body, 'body');
+    const size = Buffer.byteLength(JSON.stringify(body.value ?? null));
+    if (size > limits.cache.maxValueBytes) {
+      throw new HttpProblem(
+        'payload-too-large',
+        `the value has ${size} bytes; the limit is ${limits.cache.maxValueBytes}`,
+      );
+    }
+    await d.cache.set(cacheKey(key), body.value ?? null, body.ttlSeconds);
+    res.status(201).json({ key, ttlSeconds: body.ttlSeconds, bytes: size });
+  });
+
+  router.delete('/cache/:key', authed, async (req, res) => {
+    requireAdmin(req, res);
+    const { key } = parse(KeyParams, req.params, 'params');
+    await d.cache.delete(cacheKey(key));
+    res.status(204).end();
+  });
+
+  router.post('/lock/:key', authed, async (req, res) => {
+    requireAdmin(req, res);
+    const { key } = parse(KeyParams, req.params, 'params');
+    const body = parse(LockBody, req.body ?? {}, 'body');
+    const grant = await needsRedis('locking', () =>
+      d.lock.acquire(key, {
+        ttlMs: body.ttlMs,
+        retries: body.retries,
+        retryDelayMs: limits.lock.retryDelayMs,
+        retryJitterMs: limits.lock.retryDelayMs,
+      }),
+    );
+    if (!grant) throw new ConflictError(`lock ${key} is held by someone else`);
+    res.status(201).json({
+      resource: key,
+      token: grant.token,
+      fence: grant.fence,
+      ttlMs: grant.ttlMs,
+      expiresAt: new Date(grant.expiresAt).toISOString(),
+    });
+  });
+
+  router.delete('/lock/:key', authed, async (req, res) => {
+    requireAdmin(req, res);
+    const { key } = parse(KeyParams, req.params, 'params');
+    const { token } = parse(UnlockBody, req.body, 'body');
+    const released = await needsRedis('locking', () => d.lock.release({ resource: key, token }));
+    if (!released)
+      throw new ConflictError(
+        `lock ${key} is not held with this token (expired or taken over); nothing was deleted`,
+      );
+    res.status(204).end();
+  });
+
+  router.post('/events/:channel', authed, async (req, res) => {
+    requireAdmin(req, res);
+    const { channel } = parse(ChannelParams, req.params, 'params');
+    const body = parse(EventBody, req.body, 'body');
+    const event = newEvent(body.type, body.payload);
+    const streamId = await needsRedis('publishing', () => d.bus.publish(channel, event));
+    res.status(202).json({ id: event.id, streamId, channel });
+  });
+
+  return router;
+}
+
+export function flagsRoutes(d: DistributedRuntime): Router {
+  const router = Router();
+  router.get('/', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({
+      flags: d.flags.all(),
+      revision: d.flags.revision,
+      loadedAt: d.flags.loadedAt?.toISOString() ?? null,
+      source: d.config.featureFlagsFile ?? null,
+    });
+  });
+  return router;
+}
+
+// The limiters the app puts in front of the API. A limit of 0 points (the default) leaves that
+// limiter out: a per-address limit that suits production would refuse load tests and benchmarks
+// that all come from one address, so deployments set RATE_LIMIT_CLIENT_POINTS/_USER_POINTS.
+export function httpLimiters(
+  d: DistributedRuntime,
+  log: Logger,
+): { perClient?: RequestHandler; perUser?: RequestHandler } {
+  const r = d.config.distributed.rateLimit;
+  const enabled = () => d.flags.isEnabled('rateLimit');
+  const limiter = (name: string, points: number, key: (req: Request, res: Response) => string | undefined) =>
+    points > 0
+      ? rateLimit({
+          name,
+          limiter: d.rateLimiters.create({
+            keyPrefix: `http_${name}`,
+            points,
+            durationSeconds: r.windowSeconds,
+          }),
+          points,
+          durationSeconds: r.windowSeconds,
+          key,
+          enabled,
+          log,
+        })
+      : undefined;
+  return {
+    perClient: limiter('client', r.clientPoints, clientKey),
+    perUser: limiter(
+      'user',
+      r.userPoints,
+      (_req, res) => (res.locals.principal as { id?: string } | undefined)?.id,
+    ),
+  };
+}

@@ -1,0 +1,123 @@
+// Prometheus metrics of the distributed features, read from each part's counters at scrape time
+// (nothing on the hot paths). A registry of their own: served at /distributed/metrics, and merged
+// into the service's /metrics with Registry.merge when that exists.
+import { Counter, Gauge, Registry } from 'prom-client';
+import { rateLimitRefusals } from './http/rate-limit.js';
+import { DOMAIN_STREAM, type DistributedRuntime } from './runtime.js';
+
+// A counter that follows a monotonic number kept elsewhere.
+function follow(
+  counter: Counter<string>,
+  labels: Record<string, string>,
+  read: () => number,
+  seen: Map<string, number>,
+): void {
+  const key = JSON.stringify(labels);
+  const now = read();
+  const delta = now - (seen.get(key) ?? 0);
+  if (delta > 0) counter.inc(labels, delta);
+  seen.set(key, now);
+}
+
+export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Registry {
+  const registry = new Registry();
+  const seen = new Map<string, number>();
+  const cache = d.cache.stats;
+  const lock = d.lock.stats;
+
+  new Counter({
+    name: `${prefix}cache_requests_total`,
+    help: 'Cache lookups by tier and result',
+    labelNames: ['tier', 'result'],
+    registers: [registry],
+    collect() {
+      follow(this, { tier: 'local', result: 'hit' }, () => cache.localHits, seen);
+      follow(this, { tier: 'redis', result: 'hit' }, () => cache.remoteHits, seen);
+      follow(this, { tier: 'all', result: 'miss' }, () => cache.misses, seen);
+      follow(this, { tier: 'all', result: 'negative_hit' }, () => cache.negativeHits, seen);
+    },
+  });
+  new Counter({
+    name: `${prefix}cache_loads_total`,
+    help: 'Loader calls after a miss (database reads through the cache)',
+    registers: [registry],
+    collect() {
+      follow(this, {}, () => cache.loads, seen);
+    },
+  });
+  new Counter({
+    name: `${prefix}lock_events_total`,
+    help: 'Lock grants, contended attempts, acquisitions given up, leases lost during work',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      for (const event of ['grants', 'contended', 'busy', 'lost'] as const)
+        follow(this, { event }, () => lock[event], seen);
+    },
+  });
+  new Counter({
+    name: `${prefix}rate_limit_rejections_total`,
+    help: 'Requests refused with 429, by limiter',
+    labelNames: ['limiter'],
+    registers: [registry],
+    collect() {
+      for (const [limiter, n] of rateLimitRefusals) follow(this, { limiter }, () => n, seen);
+    },
+  });
+  new Gauge({
+    name: `${prefix}circuit_breaker_state`,
+    help: 'Circuit breaker state (1 for the current one)',
+    labelNames: ['breaker', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of d.breakers.snapshot()) {
+        for (const state of ['closed', 'open', 'half-open'])
+          this.set({ breaker: b.name, state }, b.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Counter({
+    name: `${prefix}events_published_total`,
+    help: 'Outbox rows relayed to the event bus',
+    registers: [registry],
+    collect() {
+      follow(this, {}, () => d.relay.totals.published, seen);
+    },
+  });
+  new Gauge({
+    name: `${prefix}outbox_pending`,
+    help: 'Outbox rows not yet relayed',
+    registers: [registry],
+    async collect() {
+      this.set((await d.relay.stats()).pending);
+    },
+  });
+  new Gauge({
+    name: `${prefix}outbox_lag_seconds`,
+    help: 'Age of the oldest outbox row not yet relayed',
+    registers: [registry],
+    async collect() {
+      this.set((await d.relay.stats()).oldestPendingAgeMs / 1000);
+    },
+  });
+  new Gauge({
+    name: `${prefix}event_stream_length`,
+    help: 'Entries in the domain event stream and its dead-letter stream (Redis mode)',
+    labelNames: ['stream'],
+    registers: [registry],
+    async collect() {
+      const redis = d.redis;
+      if (!redis || redis.status !== 'ready') return;
+      const bus = d.bus as { streamKey?(s: string): string; deadLetterKey?(s: string): string };
+      if (!bus.streamKey || !bus.deadLetterKey) return;
+      const [main, dead] = await Promise.all([
+        redis.xlen(bus.streamKey(DOMAIN_STREAM)),
+        redis.xlen(bus.deadLetterKey(DOMAIN_STREAM)),
+      ]);
+      this.set({ stream: DOMAIN_STREAM }, main);
+      this.set({ stream: `${DOMAIN_STREAM}:dead` }, dead);
+    },
+  });
+  return registry;
+}

@@ -1,0 +1,130 @@
+// One place that builds ioredis connections: address, TLS, retry policy, offline queue and status logs.
+import { Redis, type RedisOptions } from 'ioredis';
+import { type AdapterLogger, silentLogger } from './log.js';
+
+export interface RedisSettings {
+  url?: string;
+  host?: string;
+  port: number;
+  db: number;
+  password?: string;
+  tls: boolean;
+  // Prepended by every adapter to its own keys and channels (not by ioredis: its keyPrefix would
+  // miss SCAN patterns and pub/sub channel names, so prefixing is explicit everywhere).
+  keyPrefix: string;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  // Reconnect delay grows exponentially up to this cap (plus jitter).
+  maxRetryDelayMs?: number;
+  // A command issued while disconnected waits in the offline queue for at most this many
+  // reconnect attempts, and the queue holds at most offlineQueueMax commands (see guardOfflineQueue).
+  maxRetriesPerRequest?: number;
+  offlineQueueMax?: number;
+}
+
+export const DEFAULT_SETTINGS = {
+  connectTimeoutMs: 2000,
+  commandTimeoutMs: 1000,
+  maxRetryDelayMs: 2000,
+  maxRetriesPerRequest: 1,
+  offlineQueueMax: 1000,
+} as const;
+
+// True when the settings point at a Redis at all; otherwise the in-process implementations run.
+export function redisConfigured(s: Pick<RedisSettings, 'url' | 'host'>): boolean {
+  return Boolean(s.url || s.host);
+}
+
+export function settingsFromUrl(url: string, keyPrefix = 'esp:'): RedisSettings {
+  return { url, port: 6379, db: 0, tls: url.startsWith('rediss://'), keyPrefix };
+}
+
+// Exponential backoff from 50 ms, capped, with up to 20% jitter so replicas do not reconnect in step.
+export function retryDelay(attempt: number, capMs: number): number {
+  const base = Math.min(50 * 2 ** Math.min(attempt - 1, 16), capMs);
+  return Math.round(base + Math.random() * base * 0.2);
+}
+
+export function redisOptions(s: RedisSettings, role: string): RedisOptions {
+  const capMs = s.maxRetryDelayMs ?? DEFAULT_SETTINGS.maxRetryDelayMs;
+  const options: RedisOptions = {
+    port: s.port,
+    db: s.db,
+    connectionName: `esp-${role}`,
+    connectTimeout: s.connectTimeoutMs ?? DEFAULT_SETTINGS.connectTimeoutMs,
+    commandTimeout: s.commandTimeoutMs ?? DEFAULT_SETTINGS.commandTimeoutMs,
+    maxRetriesPerRequest: s.maxRetriesPerRequest ?? DEFAULT_SETTINGS.maxRetriesPerRequest,
+    retryStrategy: (times) => retryDelay(times, capMs),
+    // ioredis 6 speaks RESP3 by default; replies keep the RESP2 shapes ("legacy" mapping), which is
+    // what every parser here expects. Pinned so a change of default cannot reshape replies.
+    protocol: 3,
+    replyMapping: 'legacy',
+    enableOfflineQueue: true,
+  };
+  if (s.host) options.host = s.host;
+  if (s.password) options.password = s.password;
+  if (s.tls) options.tls = {};
+  return options;
+}
+
+const DESCRIBE: Record<string, string> = {
+  connect: 'connected',
+  ready: 'ready',
+  close: 'connection closed',
+  reconnecting: 'reconnecting',
+  end: 'connection ended (no more retries)',
+};
+
+// role names the connection (CLIENT LIST shows esp-<role>); subscribers need their own connection.
+export function createRedisConnection(
+  s: RedisSettings,
+  role = 'main',
+  log: AdapterLogger = silentLogger,
+): Redis {
+  const options = redisOptions(s, role);
+  const client = s.url ? new Redis(s.url, options) : new Redis(options);
+  let lastError = '';
+  for (const event of Object.keys(DESCRIBE)) {
+    client.on(event, (arg?: unknown) => {
+      const meta: Record<string, unknown> = { role, status: client.status };
+      if (event === 'reconnecting' && typeof arg === 'number') meta.delayMs = arg;
+      const level = event === 'ready' || event === 'connect' ? 'info' : 'warn';
+      if (event === 'ready') lastError = '';
+      log[level](`redis ${DESCRIBE[event]}`, meta);
+    });
+  }
+  // Without an error listener ioredis prints every failed reconnect; log each distinct error once.
+  client.on('error', (err: Error) => {
+    if (err.message === lastError) return;
+    lastError = err.message;
+    log.warn('redis error', { role, error: err.message });
+  });
+  return client;
+}
+
+export class RedisUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+// ioredis has no length limit on its offline queue; callers check this before queueing a command so
+// a long outage cannot grow memory without bound.
+export function guardOfflineQueue(client: Redis, max: number = DEFAULT_SETTINGS.offlineQueueMax): void {
+  if (client.status === 'ready') return;
+  // offlineQueue is internal to ioredis (a Deque); it is the only measure of the backlog.
+  const queued = (client as unknown as { offlineQueue?: { length: number } }).offlineQueue?.length ?? 0;
+  if (queued >= max || client.status === 'end') {
+    throw new RedisUnavailableError(`redis is ${client.status} and ${queued} commands are already queued`);
+  }
+}
+
+export async function closeQuietly(client: Redis): Promise<void> {
+  try {
+    if (client.status === 'ready') await client.quit();
+    else client.disconnect();
+  } catch {
+    client.disconnect();
+  }
+}
