@@ -53,12 +53,17 @@ describe('OpenTelemetry tracing', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('exports the spans of a request over OTLP/HTTP (http, express, pg) and logs their trace id', async () => {
+  it('exports the spans of a request over OTLP/HTTP (http, express, pg, ioredis) and logs their trace id', async () => {
+    const redisUrl = process.env.TEST_REDIS_URL;
+    if (!redisUrl)
+      throw new Error('TEST_REDIS_URL is not set: run `make test-observability` (it starts Redis)');
     const otlp = await receiver();
     const db = await createPgDatabase();
     const server = await startServer({
       ...FAULT_ENV,
       DATABASE_URL: db.url,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: `trace${Date.now()}:`,
       LOG_LEVEL: 'info',
       STATE_DIR: dir,
       SHUTDOWN_DELAY_MS: '0',
@@ -102,7 +107,15 @@ describe('OpenTelemetry tracing', () => {
           throw new Error(`no pg span in the login trace: ${JSON.stringify(otlp.paths)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      process.stdout.write(`login trace: ${(await login()).pg.length} pg spans\n`);
+      // The login throttle counts in Redis: ioredis commands are spans too.
+      const redisSpans = otlp.exports
+        .flatMap((e) => e.resourceSpans.flatMap((r) => r.scopeSpans))
+        .filter((s) => s.scope.name === '@opentelemetry/instrumentation-ioredis')
+        .flatMap((s) => s.spans);
+      expect(redisSpans.length).toBeGreaterThan(0);
+      process.stdout.write(
+        `login trace: ${(await login()).pg.length} pg spans; ${redisSpans.length} ioredis spans exported\n`,
+      );
       const line = server
         .output()
         .split('\n')
