@@ -15,6 +15,16 @@ const csv = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0),
 );
+/** Middleware that HTTP_DISABLED_MIDDLEWARE may switch off, to measure what each costs (make bench). */
+export const SWITCHABLE_MIDDLEWARE = [
+  'helmet',
+  'request-id',
+  'access-log',
+  'rate-limit',
+  'metrics',
+  'tracing',
+] as const;
+export type SwitchableMiddleware = (typeof SWITCHABLE_MIDDLEWARE)[number];
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
   .string()
@@ -126,6 +136,7 @@ const envSchema = z
       .regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb')
       .default('100kb'),
     HTTPS_REDIRECT: bool.default(false),
+    HTTP_DISABLED_MIDDLEWARE: csv.pipe(z.array(z.enum(SWITCHABLE_MIDDLEWARE))).default([]),
     BCRYPT_COST: int(4, 15).default(12),
     AUTH_COOKIE: bool.default(true),
     COOKIE_SECURE: bool.optional(),
@@ -224,6 +235,8 @@ export interface Config {
     corsOrigins: string[];
     bodyLimit: string;
     httpsRedirect: boolean;
+    /** Diagnostics only: middleware switched off by HTTP_DISABLED_MIDDLEWARE. */
+    disabledMiddleware: ReadonlySet<SwitchableMiddleware>;
     authCookie: boolean;
     cookieSecure: boolean;
   };
@@ -366,6 +379,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimit: e.BODY_LIMIT,
       httpsRedirect: e.HTTPS_REDIRECT,
+      disabledMiddleware: new Set(e.HTTP_DISABLED_MIDDLEWARE),
       authCookie: e.AUTH_COOKIE,
       cookieSecure: e.COOKIE_SECURE ?? isProduction,
     },

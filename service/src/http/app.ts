@@ -4,7 +4,7 @@ import cookieParser from 'cookie-parser';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { Config } from '../config/config.js';
+import type { Config, SwitchableMiddleware } from '../config/config.js';
 import type { AuthService } from '../domain/auth/auth.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
@@ -49,12 +49,21 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.http.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(requestContextMiddleware());
+  const enabled = (m: SwitchableMiddleware) => !config.http.disabledMiddleware.has(m);
+  if (config.http.disabledMiddleware.size > 0) {
+    loggers
+      .get('http')
+      .warn('middleware switched off by HTTP_DISABLED_MIDDLEWARE (for measurements, never in production)', {
+        disabled: [...config.http.disabledMiddleware],
+      });
+  }
+  if (enabled('request-id')) app.use(requestContextMiddleware());
+  // METRICS_ENABLED=false switches the HTTP histogram off with the endpoints.
   if (config.metrics.enabled) app.use(httpMetrics(deps.metrics));
-  app.use(accessLog(loggers.get('http')));
+  if (enabled('access-log')) app.use(accessLog(loggers.get('http')));
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
-  app.use(helmet());
+  if (enabled('helmet')) app.use(helmet());
   if (config.http.httpsRedirect) app.use(httpsRedirect());
   app.use(
     cors({
@@ -67,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
   // Probes above are never rate limited; everything below is, per client address.
   const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
-  if (limiters?.perClient) app.use(limiters.perClient);
+  if (limiters?.perClient && enabled('rate-limit')) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -95,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
     '/api/v1/users',
     recordMountPath(),
     authenticate(deps.auth),
-    ...(limiters?.perUser ? [limiters.perUser] : []),
+    ...(limiters?.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
     userRoutes(deps.users),
   );
   if (deps.distributed) {
