@@ -203,7 +203,11 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     migrator,
     lifecycle,
     log,
-    extraStarters: [() => distributed.start(), ...(metricsServer ? [() => metricsServer.start()] : [])],
+    extraStarters: [
+      () => distributed.start(),
+      ...(metricsServer ? [() => metricsServer.start()] : []),
+      async () => loop.reset(),
+    ],
     extraClosers: [
       () => distributed.stop(),
       async () => loop.stop(),

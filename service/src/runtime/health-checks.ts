@@ -36,6 +36,13 @@ export class EventLoopMonitor {
     };
   }
 
+  // Boot (module loading, migrations) blocks the loop by design; the service calls this once it
+  // has started so such stalls are not reported as a problem afterwards.
+  reset(): void {
+    this.previousMaxMs = 0;
+    this.histogram.reset();
+  }
+
   stop(): void {
     clearInterval(this.timer);
     this.histogram.disable();
