@@ -21,5 +21,6 @@ export const TOKENS = {
   AuthService: Symbol('AuthService'),
   SessionsService: Symbol('SessionsService'),
   Migrator: Symbol('Migrator'),
+  Metrics: Symbol('Metrics'),
   Distributed: Symbol('Distributed'),
 } as const;

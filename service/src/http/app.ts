@@ -9,6 +9,7 @@ import type { AuthService } from '../domain/auth/auth.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
+import type { Metrics } from '../infrastructure/metrics/metrics.js';
 import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/http/routes.js';
 import type { DistributedRuntime } from '../distributed/runtime.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
@@ -16,11 +17,13 @@ import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog, recordMountPath } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
+import { httpMetrics } from './middleware/http-metrics.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
 import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { observabilityRoutes } from './routes/observability.js';
 import { userRoutes } from './routes/users.js';
 
 export interface AppDeps {
@@ -32,6 +35,9 @@ export interface AppDeps {
   users: UsersService;
   sessions: SessionsService;
   version: string;
+  // Issue 3 operations: /metrics, /distributed/{metrics,config,info}.
+  metrics: Metrics;
+  gitSha?: string;
   // Issue 3: rate limits, /distributed/*, /api/v1/flags.
   distributed?: DistributedRuntime;
 }
@@ -52,6 +58,8 @@ export function createApp(deps: AppDeps): Express {
       });
   }
   if (enabled('request-id')) app.use(requestContextMiddleware());
+  // METRICS_ENABLED=false switches the HTTP histogram off with the endpoints.
+  if (config.metrics.enabled) app.use(httpMetrics(deps.metrics));
   if (enabled('access-log')) app.use(accessLog(loggers.get('http')));
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
@@ -65,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
+  app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
   // Probes above are never rate limited; everything below is, per client address.
   const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
   if (limiters?.perClient && enabled('rate-limit')) app.use(limiters.perClient);
