@@ -41,6 +41,18 @@ is_running() {
   [[ -f "$data/postmaster.pid" ]] && as_owner "$(pg_bindir)/pg_ctl" -D "$data" status >/dev/null 2>&1
 }
 
+# The port the server of this checkout listens on (line 4 of postmaster.pid).
+running_port() { sed -n 4p "$data/postmaster.pid" 2>/dev/null; }
+
+# A server of this checkout on another port is not the one the caller asked for: say so instead of
+# letting the caller connect to a port where nothing listens.
+check_port() {
+  local port; port="$(running_port)"
+  if [[ -n "$port" && "$port" != "$PG_PORT" ]]; then
+    die "this checkout's PostgreSQL already runs on port $port, not PG_PORT=$PG_PORT; stop it first (PG_PORT=$port $0 down) or use that port"
+  fi
+}
+
 start_server() {
   port_free "$PG_PORT" "PostgreSQL (PG_PORT)"
   as_owner "$(pg_bindir)/pg_ctl" -D "$data" -l "$base/postgres.log" -w -t 30 \
@@ -50,7 +62,7 @@ start_server() {
 
 cmd_up() {
   ensure_installed
-  if is_running; then log "already running on 127.0.0.1:$PG_PORT"; return 0; fi
+  if is_running; then check_port; log "already running on 127.0.0.1:$PG_PORT"; return 0; fi
   local start=$SECONDS bindir; bindir="$(pg_bindir)"
   if [[ ! -f "$data/PG_VERSION" ]]; then
     log "initialising a cluster in $data"
@@ -90,7 +102,7 @@ case "${1:-}" in
          is_running && log "already running" || { start_server; log "started on 127.0.0.1:$PG_PORT"; } ;;
   stop) cmd_stop ;;
   down) [[ -d "$data" ]] && pg_bindir >/dev/null && cmd_stop; rm -rf "$base"; log "down (data removed)" ;;
-  status) if pg_bindir >/dev/null && is_running; then echo "postgres: running on 127.0.0.1:$PG_PORT"; else echo "postgres: stopped"; exit 3; fi ;;
+  status) if pg_bindir >/dev/null && is_running; then check_port; echo "postgres: running on 127.0.0.1:$PG_PORT"; else echo "postgres: stopped"; exit 3; fi ;;
   env) echo "export DATABASE_URL=$url" ;;
   *) die "usage: $0 up|down|start|stop|status|env" ;;
 esac

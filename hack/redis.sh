@@ -25,6 +25,14 @@ ensure_installed() {
 
 is_running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
+# A server of this checkout on another port is not the one the caller asked for: say so.
+check_port() {
+  local port; port="$(cat "$base/port" 2>/dev/null || true)"
+  if [[ -n "$port" && "$port" != "$REDIS_PORT" ]]; then
+    die "this checkout's Redis already runs on port $port, not REDIS_PORT=$REDIS_PORT; stop it first (REDIS_PORT=$port $0 down) or use that port"
+  fi
+}
+
 start_server() {
   port_free "$REDIS_PORT" "Redis (REDIS_PORT)"
   mkdir -p "$base"
@@ -32,6 +40,7 @@ start_server() {
     --dir "$base" --logfile "$base/redis.log" --save '' --appendonly no >/dev/null \
     || die "redis-server did not start; see $base/redis.log"
   wait_for "Redis on port $REDIS_PORT" 10 redis-cli -p "$REDIS_PORT" ping
+  echo "$REDIS_PORT" > "$base/port"
 }
 
 cmd_stop() {
@@ -39,7 +48,7 @@ cmd_stop() {
     local pid; pid="$(cat "$pidfile")"
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$pid"
     wait_for "Redis to exit" 10 bash -c "! kill -0 $pid 2>/dev/null"
-    rm -f "$pidfile"
+    rm -f "$pidfile" "$base/port"
     log "stopped"
   else
     log "not running"
@@ -48,11 +57,11 @@ cmd_stop() {
 
 case "${1:-}" in
   up|start) ensure_installed
-            if is_running; then log "already running on 127.0.0.1:$REDIS_PORT"
+            if is_running; then check_port; log "already running on 127.0.0.1:$REDIS_PORT"
             else start_server; log "up on 127.0.0.1:$REDIS_PORT ($url)"; fi ;;
   stop) cmd_stop ;;
   down) cmd_stop; rm -rf "$base"; log "down (state removed)" ;;
-  status) if is_running; then echo "redis: running on 127.0.0.1:$REDIS_PORT"; else echo "redis: stopped"; exit 3; fi ;;
+  status) if is_running; then check_port; echo "redis: running on 127.0.0.1:$REDIS_PORT"; else echo "redis: stopped"; exit 3; fi ;;
   env) echo "export REDIS_URL=$url" ;;
   *) die "usage: $0 up|down|start|stop|status|env" ;;
 esac

@@ -128,8 +128,9 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   const lifecycle = new Lifecycle();
   // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (service/src/distributed).
   const distributed = new DistributedRuntime(config, loggers, database.sequelize);
-  // Critical only with Redis configured (HEALTH_REDIS_CRITICAL, default true): a replica without it
-  // leaves rotation. Embedded mode reports it up, as there is nothing to reach.
+  // Not critical by default (HEALTH_REDIS_CRITICAL=false): Redis is shared by every replica, so a
+  // critical check would take them all out of rotation at once during a Redis outage, although
+  // each keeps serving reads from the database. Embedded mode reports it up: nothing to reach.
   health.register({
     name: 'redis',
     critical: distributed.mode === 'redis' && config.health.redisCritical,

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     throw err;
   }
   // Tracing patches http, express, pg and ioredis as they load: start it before importing them.
-  const tracing = await startTracing(config.service.name);
+  const tracing = config.http.disabledMiddleware.has('tracing')
+    ? undefined
+    : await startTracing(config.service.name);
   const { compose } = await import('./composition-root.js');
   const { service, loggers } = compose(config);
   const log = loggers.get('app');

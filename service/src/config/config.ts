@@ -117,7 +117,7 @@ const envSchema = z
     HEALTH_CHECK_TIMEOUT_MS: int(10, 60_000).default(2000),
     HEALTH_CHECK_INTERVAL_MS: int(0, 600_000).default(0),
     // Redis decides readiness when it is configured; false keeps replicas in rotation without it.
-    HEALTH_REDIS_CRITICAL: bool.default(true),
+    HEALTH_REDIS_CRITICAL: bool.default(false),
     HEALTH_EVENT_LOOP_MAX_MS: int(1, 600_000).default(1000),
     HEALTH_HEAP_MAX_RATIO: z.coerce.number().gt(0).max(1).default(0.95),
     HEALTH_RSS_MAX_MB: int(0, 1_048_576).default(0),

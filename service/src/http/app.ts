@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
   }
   if (enabled('request-id')) app.use(requestContextMiddleware());
   // METRICS_ENABLED=false switches the HTTP histogram off with the endpoints.
-  if (config.metrics.enabled) app.use(httpMetrics(deps.metrics));
+  if (config.metrics.enabled && enabled('metrics')) app.use(httpMetrics(deps.metrics));
   if (enabled('access-log')) app.use(accessLog(loggers.get('http')));
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.

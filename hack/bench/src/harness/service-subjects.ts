@@ -46,6 +46,8 @@ function serviceEnv(ctx: SubjectContext, stateDir: string, flags: Flags, extra: 
     // measured, not their rejections.
     RATE_LIMIT_CLIENT_POINTS: '1000000',
     RATE_LIMIT_USER_POINTS: '1000000',
+    // Tracing on (spans created and batched) but exported nowhere: port 9 on loopback is closed.
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
     SHUTDOWN_DELAY_MS: '0',
     SHUTDOWN_TIMEOUT_MS: '3000',
     ...extra,
