@@ -22,4 +22,5 @@ export const TOKENS = {
   SessionsService: Symbol('SessionsService'),
   Migrator: Symbol('Migrator'),
   Distributed: Symbol('Distributed'),
+  AccountLookup: Symbol('AccountLookup'),
 } as const;
