@@ -124,4 +124,30 @@ describe('authentication through the cache, two replicas', () => {
     );
     figure('auth cache: role change seen by the other replica', { ms });
   });
+
+  it('a refresh rotated on one replica is accepted by the other at once, and the old token is reuse', async () => {
+    await newUser('rotate@example.com');
+    type Pair = { accessToken: string; refreshToken: string };
+    const login = await a.request<Pair>('POST', '/api/v1/auth/login', {
+      body: { email: 'rotate@example.com', password },
+    });
+    expect(login.status).toBe(200);
+    await warm(login.body.accessToken);
+    const first = await a.request<Pair>('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: login.body.refreshToken },
+    });
+    expect(first.status).toBe(200);
+    // B holds the session as it was before the rotation (warmed above); the rotation must not look
+    // like a reuse there.
+    const second = await b.request<Pair>('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.body.refreshToken },
+    });
+    expect(second.status).toBe(200);
+    await warm(second.body.accessToken);
+    const reuse = await b.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: first.body.refreshToken } });
+    expect(reuse.status).toBe(401);
+    // Reuse revokes the whole session: its newest access token is refused on both replicas.
+    expect((await me(b, second.body.accessToken)).status).toBe(401);
+    await waitFor('reuse revocation on the other replica', 200, async () => (await me(a, second.body.accessToken)).status === 401);
+  });
 });

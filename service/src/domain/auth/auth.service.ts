@@ -89,9 +89,9 @@ export class AuthService {
       throw new UnauthorizedError('the session has ended; log in again');
     }
     const next = this.tokens.signRefresh({ sub: claims.sub, sid: session.id });
-    const rotated =
-      session.currentJti === claims.jti &&
-      (await this.sessions.rotate(session.id, claims.jti, next.jti, next.expiresAt));
+    // The compare-and-set decides, not the session read above: that read may come from a cache a
+    // rotation on another replica has not reached yet.
+    const rotated = await this.sessions.rotate(session.id, claims.jti, next.jti, next.expiresAt);
     if (!rotated) {
       // An already-rotated token came back: someone holds a copy. End the whole session.
       await this.sessions.revoke(session.id, 'refresh-token-reuse');
