@@ -17,6 +17,12 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
+    // make test-observability: Prometheus, Redis stopped and started, OTLP export (run alone).
+    {
+      ...common,
+      displayName: 'observability',
+      testMatch: ['<rootDir>/test/observability/**/*.test.ts'],
+    },
     // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
     {
       ...common,
@@ -31,6 +37,8 @@ export default {
     'src/**/*.ts',
     '!src/main.ts',
     '!src/cli/**',
+    // Started by main.ts before anything else; the observability tier tests it as a process.
+    '!src/telemetry/tracing.ts',
     '!src/infrastructure/redis/**',
     '!src/infrastructure/resilience/**',
   ],

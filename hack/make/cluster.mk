@@ -21,7 +21,7 @@ cluster-down: ## stop the local control plane (only its recorded pids) and delet
 cluster-status: ## say which local control-plane processes run and whether the API is ready
 	@hack/cluster/status.sh || true
 
-env: ## print PATH and KUBECONFIG exports for the cached tools and the local cluster: eval "$$(make env)"
+env: ## print PATH and KUBECONFIG exports for the cached tools and the local cluster: eval "$(make env)"
 	@echo 'export PATH="$(TOOLS_BIN):$$PATH"'
 	@echo 'export KUBECONFIG="$(LOCAL_KUBECONFIG)"'
 

@@ -14,6 +14,7 @@ import { ensureBootstrapAdmin } from './domain/users/bootstrap-admin.js';
 import type { UserRepository } from './domain/users/user.js';
 import type { UsersService } from './domain/users/users.service.js';
 import { CachedRevocationStore, CachedSessionRepository } from './distributed/auth-cache.js';
+import { distributedMetrics } from './distributed/metrics.js';
 import { DistributedRuntime } from './distributed/runtime.js';
 import { CachedUsersService } from './distributed/users-cache.js';
 import { createApp } from './http/app.js';
@@ -26,12 +27,15 @@ import {
 import { SequelizeUserRepository } from './infrastructure/db/repositories/user.repository.js';
 import { createSequelize } from './infrastructure/db/sequelize.js';
 import { LoggerFactory } from './infrastructure/logging/logger.js';
+import { Metrics, type PoolStats } from './infrastructure/metrics/metrics.js';
 import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
 import type { RateLimiterFactory } from './infrastructure/rate-limit/rate-limiter.js';
 import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
 import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
+import { EventLoopMonitor, diskCheck, eventLoopCheck, memoryCheck } from './runtime/health-checks.js';
 import { HealthRegistry } from './runtime/health-registry.js';
 import { Lifecycle } from './runtime/lifecycle.js';
+import { MetricsServer } from './runtime/metrics-server.js';
 import { Service } from './runtime/service.js';
 import { TOKENS } from './tokens.js';
 
@@ -49,6 +53,8 @@ export interface Composition {
   loggers: LoggerProvider;
   lifecycle: Lifecycle;
   health: HealthRegistry;
+  metrics: Metrics;
+  metricsServer?: MetricsServer;
   distributed: DistributedRuntime;
 }
 
@@ -61,6 +67,25 @@ function serviceVersion(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+// GIT_SHA from the environment, else service/build-info.json ({"gitSha": ...}) written by an image build.
+function gitSha(config: Config): string | undefined {
+  if (config.build.gitSha) return config.build.gitSha;
+  try {
+    const info = JSON.parse(fs.readFileSync(new URL('../build-info.json', import.meta.url), 'utf8')) as {
+      gitSha?: string;
+    };
+    return info.gitSha;
+  } catch {
+    return undefined;
+  }
+}
+
+// sequelize-pool's counters; SQLite's connection manager has no pool.
+function poolStats(database: Database): PoolStats | undefined {
+  const pool = (database.sequelize.connectionManager as unknown as { pool?: Partial<PoolStats> }).pool;
+  return typeof pool?.size === 'number' ? (pool as PoolStats) : undefined;
 }
 
 export function buildLoggers(config: Config, stream?: NodeJS.WritableStream): LoggerFactory {
@@ -87,15 +112,34 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     });
   }
 
-  const database = new Database(createSequelize(config.db, loggers.get('db')));
+  const metrics = new Metrics({ prefix: config.metrics.prefix });
+  const database = new Database(createSequelize(config.db, loggers.get('db'), metrics));
+  metrics.watchPool(() => poolStats(database));
   const migrator = new Migrator(database.sequelize, loggers.get('db'), config.db.storage);
   const health = new HealthRegistry(config.health.timeoutMs, config.health.intervalMs);
+  health.onResult((name, r) => metrics.healthChecked(name, r.critical, r.status === 'up'));
   health.register({ name: 'database', critical: true, check: () => database.ping() });
+  const loop = new EventLoopMonitor();
+  health.register(eventLoopCheck(loop, config.health.eventLoopMaxMs));
+  health.register(memoryCheck(config.health.heapMaxRatio, config.health.rssMaxMb));
+  health.register(diskCheck(config.stateDir, config.health.diskMinFreeMb));
+  const metricsServer =
+    config.metrics.enabled && config.metrics.port !== undefined
+      ? new MetricsServer(metrics, config.metrics.path, config.host, config.metrics.port)
+      : undefined;
   const lifecycle = new Lifecycle();
   // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (service/src/distributed).
   const distributed = new DistributedRuntime(config, loggers, database.sequelize);
-  // Not critical: without Redis the service serves from the database and the insurance limiters.
-  health.register({ name: 'redis', critical: false, check: () => distributed.ping() });
+  // Critical only with Redis configured (HEALTH_REDIS_CRITICAL, default true): a replica without it
+  // leaves rotation. Embedded mode reports it up, as there is nothing to reach.
+  health.register({
+    name: 'redis',
+    critical: distributed.mode === 'redis' && config.health.redisCritical,
+    check: () => distributed.ping(),
+  });
+  // Cache, lock, rate-limit, breaker and outbox counters live in the distributed parts; their
+  // registry is served with the service's at /metrics and /distributed/metrics.
+  metrics.include(distributedMetrics(distributed, config.metrics.prefix));
   const rateLimiters: RateLimiterFactory = distributed.rateLimiters;
 
   c.register(TOKENS.Config, { useValue: config });
@@ -106,6 +150,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   c.register(TOKENS.Distributed, { useValue: distributed });
   c.register(TOKENS.Migrator, { useValue: migrator });
   c.register(TOKENS.HealthRegistry, { useValue: health });
+  c.register(TOKENS.Metrics, { useValue: metrics });
   c.register(TOKENS.Lifecycle, { useValue: lifecycle });
   c.register(TOKENS.PasswordHasher, { useValue: new BcryptPasswordHasher(config.security.bcryptCost) });
   c.register(TOKENS.TokenService, {
@@ -156,7 +201,10 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     auth: c.resolve<AuthService>(TOKENS.AuthService),
     users,
     sessions: c.resolve<SessionsService>(TOKENS.SessionsService),
-    version: serviceVersion(),
+    // The image sets APP_VERSION from its build argument; package.json otherwise.
+    version: config.build.version ?? serviceVersion(),
+    metrics,
+    gitSha: gitSha(config),
     distributed,
   });
   const service = new Service({
@@ -166,10 +214,29 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     migrator,
     lifecycle,
     log,
-    extraStarters: [() => distributed.start()],
-    extraClosers: [() => distributed.stop()],
+    extraStarters: [
+      () => distributed.start(),
+      ...(metricsServer ? [() => metricsServer.start()] : []),
+      async () => loop.reset(),
+    ],
+    extraClosers: [
+      () => distributed.stop(),
+      async () => loop.stop(),
+      ...(metricsServer ? [() => metricsServer.stop()] : []),
+    ],
     bootstrapAdmin: () =>
       ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
   });
-  return { container: c, service, database, migrator, loggers, lifecycle, health, distributed };
+  return {
+    container: c,
+    service,
+    database,
+    migrator,
+    loggers,
+    lifecycle,
+    health,
+    distributed,
+    metrics,
+    metricsServer,
+  };
 }

@@ -1,7 +1,7 @@
 // Entry point: configuration, composition, boot, signals. `node dist/main.js`.
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { compose } from './composition-root.js';
+import { startTracing } from './telemetry/tracing.js';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -16,6 +16,9 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
   }
+  // Tracing patches http, express, pg and ioredis as they load: start it before importing them.
+  const tracing = await startTracing(config.service.name);
+  const { compose } = await import('./composition-root.js');
   const { service, loggers } = compose(config);
   const log = loggers.get('app');
 
@@ -31,7 +34,13 @@ async function main(): Promise<void> {
   // SIGTERM (Kubernetes) drains for SHUTDOWN_DELAY_MS first; SIGINT (Ctrl-C) skips that wait.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void service.shutdown(signal, signal === 'SIGINT').then((code) => process.exit(code));
+      void service
+        .shutdown(signal, signal === 'SIGINT')
+        // Spans still buffered are exported before the process exits.
+        .then(async (code) => {
+          await tracing?.shutdown().catch(() => undefined);
+          process.exit(code);
+        });
     });
   }
 

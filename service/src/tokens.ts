@@ -21,6 +21,7 @@ export const TOKENS = {
   AuthService: Symbol('AuthService'),
   SessionsService: Symbol('SessionsService'),
   Migrator: Symbol('Migrator'),
+  Metrics: Symbol('Metrics'),
   Distributed: Symbol('Distributed'),
   AccountLookup: Symbol('AccountLookup'),
 } as const;

@@ -15,6 +15,16 @@ const csv = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0),
 );
+/** Middleware that HTTP_DISABLED_MIDDLEWARE may switch off, to measure what each costs (make bench). */
+export const SWITCHABLE_MIDDLEWARE = [
+  'helmet',
+  'request-id',
+  'access-log',
+  'rate-limit',
+  'metrics',
+  'tracing',
+] as const;
+export type SwitchableMiddleware = (typeof SWITCHABLE_MIDDLEWARE)[number];
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
   .string()
@@ -106,6 +116,18 @@ const envSchema = z
 
     HEALTH_CHECK_TIMEOUT_MS: int(10, 60_000).default(2000),
     HEALTH_CHECK_INTERVAL_MS: int(0, 600_000).default(0),
+    // Redis decides readiness when it is configured; false keeps replicas in rotation without it.
+    HEALTH_REDIS_CRITICAL: bool.default(true),
+    HEALTH_EVENT_LOOP_MAX_MS: int(1, 600_000).default(1000),
+    HEALTH_HEAP_MAX_RATIO: z.coerce.number().gt(0).max(1).default(0.95),
+    HEALTH_RSS_MAX_MB: int(0, 1_048_576).default(0),
+    HEALTH_DISK_MIN_FREE_MB: int(0, 1_048_576).default(100),
+
+    // /distributed/info: set by the image build and the Kubernetes downward API.
+    GIT_SHA: optionalString,
+    APP_VERSION: optionalString,
+    POD_NAME: optionalString,
+    HOSTNAME: optionalString,
 
     TRUST_PROXY: trustProxy.default(false),
     CORS_ORIGINS: csv.default([]),
@@ -114,6 +136,7 @@ const envSchema = z
       .regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb')
       .default('100kb'),
     HTTPS_REDIRECT: bool.default(false),
+    HTTP_DISABLED_MIDDLEWARE: csv.pipe(z.array(z.enum(SWITCHABLE_MIDDLEWARE))).default([]),
     BCRYPT_COST: int(4, 15).default(12),
     AUTH_COOKIE: bool.default(true),
     COOKIE_SECURE: bool.optional(),
@@ -197,12 +220,23 @@ export interface Config {
     audience: string;
   };
   metrics: { enabled: boolean; port?: number; path: string; prefix: string };
-  health: { timeoutMs: number; intervalMs: number };
+  health: {
+    timeoutMs: number;
+    intervalMs: number;
+    redisCritical: boolean;
+    eventLoopMaxMs: number;
+    heapMaxRatio: number;
+    rssMaxMb: number;
+    diskMinFreeMb: number;
+  };
+  build: { gitSha?: string; version?: string; podName?: string };
   http: {
     trustProxy: boolean | number | string[];
     corsOrigins: string[];
     bodyLimit: string;
     httpsRedirect: boolean;
+    /** Diagnostics only: middleware switched off by HTTP_DISABLED_MIDDLEWARE. */
+    disabledMiddleware: ReadonlySet<SwitchableMiddleware>;
     authCookie: boolean;
     cookieSecure: boolean;
   };
@@ -330,12 +364,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       path: e.METRICS_PATH,
       prefix: e.METRICS_PREFIX,
     },
-    health: { timeoutMs: e.HEALTH_CHECK_TIMEOUT_MS, intervalMs: e.HEALTH_CHECK_INTERVAL_MS },
+    health: {
+      timeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+      intervalMs: e.HEALTH_CHECK_INTERVAL_MS,
+      redisCritical: e.HEALTH_REDIS_CRITICAL,
+      eventLoopMaxMs: e.HEALTH_EVENT_LOOP_MAX_MS,
+      heapMaxRatio: e.HEALTH_HEAP_MAX_RATIO,
+      rssMaxMb: e.HEALTH_RSS_MAX_MB,
+      diskMinFreeMb: e.HEALTH_DISK_MIN_FREE_MB,
+    },
+    build: { gitSha: e.GIT_SHA, version: e.APP_VERSION, podName: e.POD_NAME ?? e.HOSTNAME },
     http: {
       trustProxy: e.TRUST_PROXY,
       corsOrigins: e.CORS_ORIGINS,
       bodyLimit: e.BODY_LIMIT,
       httpsRedirect: e.HTTPS_REDIRECT,
+      disabledMiddleware: new Set(e.HTTP_DISABLED_MIDDLEWARE),
       authCookie: e.AUTH_COOKIE,
       cookieSecure: e.COOKIE_SECURE ?? isProduction,
     },

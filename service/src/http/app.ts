@@ -4,11 +4,12 @@ import cookieParser from 'cookie-parser';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { Config } from '../config/config.js';
+import type { Config, SwitchableMiddleware } from '../config/config.js';
 import type { AuthService } from '../domain/auth/auth.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
+import type { Metrics } from '../infrastructure/metrics/metrics.js';
 import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/http/routes.js';
 import type { DistributedRuntime } from '../distributed/runtime.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
@@ -16,11 +17,13 @@ import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog, recordMountPath } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
+import { httpMetrics } from './middleware/http-metrics.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
 import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { observabilityRoutes } from './routes/observability.js';
 import { userRoutes } from './routes/users.js';
 
 export interface AppDeps {
@@ -32,6 +35,9 @@ export interface AppDeps {
   users: UsersService;
   sessions: SessionsService;
   version: string;
+  // Issue 3 operations: /metrics, /distributed/{metrics,config,info}.
+  metrics: Metrics;
+  gitSha?: string;
   // Issue 3: rate limits, /distributed/*, /api/v1/flags.
   distributed?: DistributedRuntime;
 }
@@ -43,11 +49,21 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.http.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(requestContextMiddleware());
-  app.use(accessLog(loggers.get('http')));
+  const enabled = (m: SwitchableMiddleware) => !config.http.disabledMiddleware.has(m);
+  if (config.http.disabledMiddleware.size > 0) {
+    loggers
+      .get('http')
+      .warn('middleware switched off by HTTP_DISABLED_MIDDLEWARE (for measurements, never in production)', {
+        disabled: [...config.http.disabledMiddleware],
+      });
+  }
+  if (enabled('request-id')) app.use(requestContextMiddleware());
+  // METRICS_ENABLED=false switches the HTTP histogram off with the endpoints.
+  if (config.metrics.enabled) app.use(httpMetrics(deps.metrics));
+  if (enabled('access-log')) app.use(accessLog(loggers.get('http')));
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
-  app.use(helmet());
+  if (enabled('helmet')) app.use(helmet());
   if (config.http.httpsRedirect) app.use(httpsRedirect());
   app.use(
     cors({
@@ -57,9 +73,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
+  app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
   // Probes above are never rate limited; everything below is, per client address.
   const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
-  if (limiters?.perClient) app.use(limiters.perClient);
+  if (limiters?.perClient && enabled('rate-limit')) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -87,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
     '/api/v1/users',
     recordMountPath(),
     authenticate(deps.auth),
-    ...(limiters?.perUser ? [limiters.perUser] : []),
+    ...(limiters?.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
     userRoutes(deps.users),
   );
   if (deps.distributed) {

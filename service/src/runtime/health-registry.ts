@@ -3,7 +3,8 @@
 export interface HealthCheck {
   name: string;
   critical: boolean;
-  check(): Promise<void>;
+  // May resolve to details shown in /health (measured values, thresholds).
+  check(): Promise<void | Record<string, unknown>>;
 }
 
 export interface CheckResult {
@@ -11,7 +12,11 @@ export interface CheckResult {
   critical: boolean;
   durationMs: number;
   error?: string;
+  details?: Record<string, unknown>;
 }
+
+// Told the outcome of every check run (the metrics module exports it as a gauge).
+export type CheckListener = (name: string, result: CheckResult) => void;
 
 export interface HealthReport {
   status: 'up' | 'degraded' | 'down';
@@ -21,6 +26,7 @@ export interface HealthReport {
 export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
   private cached?: { at: number; report: Promise<HealthReport> };
+  private readonly listeners: CheckListener[] = [];
 
   constructor(
     private readonly timeoutMs: number,
@@ -29,6 +35,10 @@ export class HealthRegistry {
 
   register(check: HealthCheck): void {
     this.checks.set(check.name, check);
+  }
+
+  onResult(listener: CheckListener): void {
+    this.listeners.push(listener);
   }
 
   // With cacheMs > 0 the probes of many kubelets/load balancers share one run.
@@ -44,6 +54,7 @@ export class HealthRegistry {
     const entries = await Promise.all(
       [...this.checks.values()].map(async (c) => [c.name, await this.runOne(c)] as const),
     );
+    for (const [name, result] of entries) for (const l of this.listeners) l(name, result);
     const checks = Object.fromEntries(entries);
     const results = Object.values(checks);
     const status = results.some((r) => r.critical && r.status === 'down')
@@ -58,19 +69,25 @@ export class HealthRegistry {
     const start = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      const details = await Promise.race([
         c.check(),
-        new Promise((_, reject) => {
+        new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
         }),
       ]);
-      return { status: 'up', critical: c.critical, durationMs: elapsed(start) };
+      return {
+        status: 'up',
+        critical: c.critical,
+        durationMs: elapsed(start),
+        ...(details ? { details } : {}),
+      };
     } catch (err) {
       return {
         status: 'down',
         critical: c.critical,
         durationMs: elapsed(start),
         error: (err as Error).message,
+        ...(err instanceof CheckFailed ? { details: err.details } : {}),
       };
     } finally {
       clearTimeout(timer);
@@ -80,4 +97,15 @@ export class HealthRegistry {
 
 function elapsed(start: number): number {
   return Math.round((performance.now() - start) * 10) / 10;
+}
+
+// Thrown by a check that measured something out of bounds, to show what it measured.
+export class CheckFailed extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'CheckFailed';
+  }
 }

@@ -85,3 +85,15 @@ describe('loadConfig', () => {
     expect(() => durationToSeconds('soon')).toThrow();
   });
 });
+
+describe('HTTP_DISABLED_MIDDLEWARE', () => {
+  it('switches off only the named middleware and refuses unknown names', () => {
+    expect([
+      ...loadConfig({ HTTP_DISABLED_MIDDLEWARE: 'helmet, access-log' }).http.disabledMiddleware,
+    ]).toEqual(['helmet', 'access-log']);
+    expect(loadConfig({}).http.disabledMiddleware.size).toBe(0);
+    expect(() => loadConfig({ HTTP_DISABLED_MIDDLEWARE: 'helmet,firewall' })).toThrow(
+      /HTTP_DISABLED_MIDDLEWARE/,
+    );
+  });
+});

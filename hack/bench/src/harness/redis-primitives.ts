@@ -35,7 +35,7 @@ async function drive(
   return { ops: latenciesMs.length, latenciesMs, errors };
 }
 
-async function row(id: string, label: string, ceiling: boolean, op: Op): Promise<Row> {
+async function row(id: string, label: string, ceiling: boolean, op: Op, ratioTo?: string[]): Promise<Row> {
   await drive(op, WARMUP_MS);
   const r = await drive(op, DURATION_MS);
   const result: Row = {
@@ -47,6 +47,7 @@ async function row(id: string, label: string, ceiling: boolean, op: Op): Promise
     p50Ms: percentile(r.latenciesMs, 50),
     p99Ms: percentile(r.latenciesMs, 99),
     errors: r.errors,
+    ratioTo,
   };
   process.stderr.write(
     `[bench] ${label}: ${result.rps.toFixed(0)} ops/s, p99 ${result.p99Ms.toFixed(2)} ms\n`,
@@ -62,7 +63,11 @@ export async function redisPrimitiveRows(redisUrl: string): Promise<Row[]> {
   try {
     await redis.set('bench:get', 'x'.repeat(200));
     const rows: Row[] = [];
-    rows.push(await row('raw-get', 'raw GET (1 round trip, ceiling)', true, () => redis.get('bench:get')));
+    rows.push(
+      await row('raw-get', 'raw GET (1 round trip, ceiling)', true, () => redis.get('bench:get'), [
+        'raw-get',
+      ]),
+    );
     rows.push(
       await row(
         'raw-lock-floor',
@@ -86,9 +91,16 @@ export async function redisPrimitiveRows(redisUrl: string): Promise<Row[]> {
       return rows;
     }
     try {
-      rows.push(await row('ours-lock', 'ours: lock acquire+release', false, ours.lockCycle));
-      rows.push(await row('ours-ratelimit', 'ours: rate-limiter consume', false, ours.rateLimitConsume));
-      rows.push(await row('ours-cache', 'ours: cache get (hit)', false, ours.cacheGet));
+      rows.push(
+        await row('ours-lock', 'ours: lock acquire+release (+ fencing INCR)', false, ours.lockCycle, [
+          'raw-get',
+          'raw-lock-floor',
+        ]),
+      );
+      rows.push(
+        await row('ours-ratelimit', 'ours: rate-limiter consume', false, ours.rateLimitConsume, ['raw-get']),
+      );
+      rows.push(await row('ours-cache', 'ours: cache get (hit)', false, ours.cacheGet, ['raw-get']));
     } finally {
       await ours.close();
     }

@@ -6,6 +6,8 @@ export interface Row {
   group: Group | 'redis';
   ceiling: boolean;
   compareTo?: string[];
+  /** When set, the only ceilings this row is compared with (a cache get is not a lock). */
+  ratioTo?: string[];
   rps: number;
   p50Ms: number;
   p99Ms: number;
@@ -23,7 +25,10 @@ const ceilingsOf = (rows: Row[]) => rows.filter((r) => r.ceiling && !r.skipped);
 export function addRatios(rows: Row[]): void {
   for (const row of rows) {
     if (row.skipped) continue;
-    const ceilings = ceilingsOf(rows.filter((r) => r.group === row.group || row.compareTo?.includes(r.id)));
+    const candidates = row.ratioTo
+      ? rows.filter((r) => row.ratioTo!.includes(r.id))
+      : rows.filter((r) => r.group === row.group || row.compareTo?.includes(r.id));
+    const ceilings = ceilingsOf(candidates);
     row.ratios = Object.fromEntries(ceilings.map((c) => [c.id, row.rps / c.rps]));
   }
 }

@@ -13,6 +13,8 @@ const SERVICE_MAIN = join(REPO_ROOT, 'service/dist/main.js');
 const REDIS_PRIMITIVES = join(REPO_ROOT, 'service/dist/infrastructure/redis/index.js');
 const ADMIN = { email: 'perf-admin@example.com', password: 'Xq7-Throughput-Secret!' };
 const SEED_USERS = 50;
+/** Middleware on the /live path that HTTP_DISABLED_MIDDLEWARE can switch off (probes are never rate limited). */
+const LIVE_SWITCHES = ['helmet', 'request-id', 'access-log', 'metrics', 'tracing'] as const;
 const JWT_SECRET = randomBytes(48).toString('hex');
 
 export interface OurPrimitives {
@@ -170,6 +172,18 @@ export async function serviceSubjects(
   return {
     subjects: [
       ours('ours-live', 'ours: /live, full stack', 'http', stateDir, '/live'),
+      // The same endpoint with one middleware off at a time: what each costs.
+      ...LIVE_SWITCHES.map((m) =>
+        ours(
+          `ours-live-no-${m}`,
+          `ours: /live without ${m}`,
+          'http',
+          stateDir,
+          '/live',
+          {},
+          { HTTP_DISABLED_MIDDLEWARE: m },
+        ),
+      ),
       ours(
         'ours-user-hit',
         'ours: user by id, cache hit (Redis)',

@@ -15,7 +15,6 @@ import { HttpProblem } from '../../http/problem.js';
 import { parse } from '../../http/validation.js';
 import { newEvent } from '../../infrastructure/redis/event-bus.js';
 import { LockBusyError } from '../../infrastructure/redis/lock.js';
-import { distributedMetrics } from '../metrics.js';
 import type { DistributedRuntime } from '../runtime.js';
 import { clientKey, rateLimit } from './rate-limit.js';
 
@@ -79,15 +78,6 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
       res.json({ allowed: true, client: clientKey(req), limit: demo, store: d.mode });
     },
   );
-
-  // Scraped like /metrics (no login; keep the path inside the cluster).
-  const metrics = distributedMetrics(d, d.config.metrics.prefix);
-  router.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.metrics());
-  });
-  router.get('/metrics/json', async (_req, res) => {
-    res.json(await metrics.getMetricsAsJSON());
-  });
 
   const authed: RequestHandler = authenticate(auth);
   router.get('/redis/status', authed, async (_req, res) => {

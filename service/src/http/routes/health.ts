@@ -1,5 +1,6 @@
-// Probes for Kubernetes (/startup, /live, /ready), the aggregate /health and /api/test.
-import { Router } from 'express';
+// Probes for Kubernetes (/startup, /live, /ready), the aggregate /health and /api/test; /live,
+// /ready and /health also answer under /distributed (the original design's paths).
+import { Router, type RequestHandler } from 'express';
 import type { HealthRegistry } from '../../runtime/health-registry.js';
 import type { Lifecycle } from '../../runtime/lifecycle.js';
 import { sendProblem } from '../problem.js';
@@ -22,11 +23,11 @@ export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): R
   });
 
   // Liveness says only that the event loop answers; dependencies never make it fail.
-  router.get('/live', (_req, res) => {
+  const live: RequestHandler = (_req, res) => {
     res.set(noStore).json({ status: 'alive' });
-  });
+  };
 
-  router.get('/ready', async (_req, res) => {
+  const ready: RequestHandler = async (_req, res) => {
     res.set(noStore);
     if (!lifecycle.acceptsTraffic) {
       res.status(503).json({ status: 'down', phase: lifecycle.phase, checks: {} });
@@ -34,9 +35,9 @@ export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): R
     }
     const report = await health.run();
     res.status(report.status === 'down' ? 503 : 200).json({ ...report, phase: lifecycle.phase });
-  });
+  };
 
-  router.get('/health', async (_req, res) => {
+  const healthReport: RequestHandler = async (_req, res) => {
     const report = await health.run();
     const status = lifecycle.acceptsTraffic ? report.status : 'down';
     res
@@ -51,7 +52,13 @@ export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): R
         timestamp: new Date().toISOString(),
         checks: report.checks,
       });
-  });
+  };
+
+  for (const prefix of ['', '/distributed']) {
+    router.get(`${prefix}/live`, live);
+    router.get(`${prefix}/ready`, ready);
+    router.get(`${prefix}/health`, healthReport);
+  }
 
   // The original design's smoke endpoint: answers without touching a dependency.
   router.get('/api/test', (_req, res) => {

@@ -4,14 +4,24 @@ import path from 'node:path';
 import { type Options, Sequelize } from 'sequelize';
 import type { Config } from '../../config/config.js';
 import type { Logger } from '../../domain/shared/ports.js';
+import type { QueryObserver } from '../metrics/metrics.js';
 import nodeSqlite from './node-sqlite-driver.js';
 
-export function createSequelize(db: Config['db'], log: Logger): Sequelize {
+export function createSequelize(db: Config['db'], log: Logger, queries?: QueryObserver): Sequelize {
+  const debug = log.isDebugEnabled();
+  // With an observer, Sequelize times every query (benchmark) and reports after it ran; SQL text
+  // only reaches the log at debug level (DEBUG=db).
+  const logging = queries
+    ? (sql: string, ms?: number) => {
+        queries.query(sql, ms ?? 0);
+        if (debug) log.debug('sql', { sql, durationMs: ms });
+      }
+    : debug
+      ? (sql: string) => log.debug('sql', { sql })
+      : false;
   const options: Options = {
-    // SQL text only reaches the log at debug level (DEBUG=db). It is logged before execution
-    // (benchmark off) because driver callbacks (sqlite3's native ones) lose the request context.
-    logging: log.isDebugEnabled() ? (sql: string) => log.debug('sql', { sql }) : false,
-    benchmark: false,
+    logging,
+    benchmark: queries !== undefined,
     pool: { min: db.pool.min, max: db.pool.max, acquire: db.pool.acquireMs, idle: db.pool.idleMs },
     define: { underscored: true },
   };

@@ -1,4 +1,5 @@
 // winston JSON logging to stdout with request id, redaction and DEBUG=<category> levels.
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import winston from 'winston';
 import { currentRequestId } from './request-context.js';
 import { redact } from './redact.js';
@@ -20,6 +21,12 @@ export interface LoggerOptions {
 const addContext = winston.format((info) => {
   const requestId = currentRequestId();
   if (requestId && info.requestId === undefined) info.requestId = requestId;
+  // With tracing on (src/telemetry/tracing.ts), a line written inside a span names it.
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && isSpanContextValid(span)) {
+    info.trace_id = span.traceId;
+    info.span_id = span.spanId;
+  }
   return info;
 });
 

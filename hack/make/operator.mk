@@ -1,0 +1,30 @@
+# Operator (issue 5): the ExpressApp CRD generated from operator/src/api, the controller, its tests and
+# benchmark. Cluster tiers use the local control plane (make cluster-up) or any KUBECONFIG.
+OPERATOR_KUBECONFIG ?= $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
+OPERATOR_JEST := node --experimental-vm-modules $(CURDIR)/node_modules/jest/bin/jest.js
+
+.PHONY: manifests verify-manifests run-operator test-operator-unit test-operator bench-operator
+
+operator-build: deps
+	@npx tsc -b operator
+
+manifests: operator-build ## regenerate manifests/crd from the zod types in operator/src/api
+	@node operator/dist/cli/generate-crd.js --root=$(CURDIR)
+
+verify-manifests: operator-build ## fail when the committed CRD YAML is stale (run make manifests)
+	@node operator/dist/cli/generate-crd.js --root=$(CURDIR) --check
+
+run-operator: operator-build ## run the operator as a local process against the current KUBECONFIG (CRD applied first)
+	@KUBECONFIG=$(OPERATOR_KUBECONFIG) hack/operator-run.sh
+
+test-operator-unit: deps ## operator unit tests: work queue, backoff, informer traps, CRD, desired state (no cluster)
+	@cd operator && $(OPERATOR_JEST) --runInBand test/unit
+
+test-operator: operator-build tools ## operator against the local control plane (started and stopped here unless running): behaviours, failover, restarts
+	@hack/cluster/with-cluster.sh hack/operator-test.sh
+
+bench-operator: operator-build tools ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS
+	@hack/cluster/with-cluster.sh hack/operator-bench.sh
+
+TEST_TIERS_UNIT += test-operator-unit
+TEST_TIERS_CLUSTER += test-operator

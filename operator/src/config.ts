@@ -1,0 +1,48 @@
+// Operator configuration from the environment, parsed once at start-up; every bad variable is named
+// in one message.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const schema = z.object({
+  WATCH_NAMESPACE: z.string().default('').describe('namespace to watch; empty: all namespaces'),
+  WORKERS: int(4, 1),
+  METRICS_PORT: int(8080),
+  HEALTH_PORT: int(8081),
+  BIND_ADDRESS: z.string().default('0.0.0.0'),
+  LEADER_ELECT: bool.default(true),
+  LEADER_ELECTION_NAMESPACE: z.string().optional(),
+  LEADER_ELECTION_ID: z.string().default('expressapp-operator'),
+  POD_NAMESPACE: z.string().optional(),
+  POD_NAME: z.string().optional(),
+  LEASE_DURATION_SECONDS: int(15, 1),
+  RENEW_DEADLINE_SECONDS: int(10, 1),
+  RETRY_PERIOD_SECONDS: int(2, 1),
+  RESYNC_SECONDS: int(600, 0),
+  WATCH_QUIET_SECONDS: int(90, 1),
+  FINALIZER_TIMEOUT_SECONDS: int(60, 0),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type OperatorConfig = z.output<typeof schema> & { identity: string; leaseNamespace: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const r = schema.safeParse(env);
+  if (!r.success) {
+    const bad = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid operator configuration: ${bad}`);
+  }
+  const c = r.data;
+  if (c.RENEW_DEADLINE_SECONDS >= c.LEASE_DURATION_SECONDS) {
+    throw new Error(
+      'invalid operator configuration: RENEW_DEADLINE_SECONDS must be less than LEASE_DURATION_SECONDS',
+    );
+  }
+  return {
+    ...c,
+    identity: c.POD_NAME ?? `${hostname()}_${process.pid}`,
+    leaseNamespace: c.LEADER_ELECTION_NAMESPACE ?? c.POD_NAMESPACE ?? 'expressapp-system',
+  };
+}

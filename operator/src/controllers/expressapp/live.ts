@@ -1,0 +1,128 @@
+// What is live on the target Deployment, read from its values and from the managedFields entry of the
+// operator's apply: enough to decide without writing whether an apply would change anything. Ownership
+// matters as well as values: a field the operator owns but no longer wants must be released by an
+// apply, even when its value happens to be right.
+import { FIELD_MANAGER, type KubeObject, type ManagedFieldsEntry } from '../../runtime/kube.js';
+import {
+  APP_CONTAINER,
+  REDIS_HASH_ANNOTATION,
+  REDIS_ENV_NAMES,
+  type DesiredDeployment,
+  type EnvVar,
+  type RedisPart,
+} from './desired.js';
+
+export interface DeploymentLike extends KubeObject {
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: {
+      metadata?: { annotations?: Record<string, string> };
+      spec?: { containers?: { name: string; env?: EnvVar[] }[] };
+    };
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    updatedReplicas?: number;
+  };
+}
+
+export interface Ownership {
+  replicas: boolean;
+  annotation: boolean;
+  env: Set<string>;
+}
+
+type Fields = Record<string, unknown>;
+const child = (f: Fields | undefined, key: string): Fields | undefined => f?.[key] as Fields | undefined;
+
+export function applyEntry(obj: KubeObject): ManagedFieldsEntry | undefined {
+  return obj.metadata.managedFields?.find(
+    (m) => m.manager === FIELD_MANAGER && m.operation === 'Apply' && !m.subresource,
+  );
+}
+
+export function ownership(obj: KubeObject): Ownership {
+  const f = applyEntry(obj)?.fieldsV1;
+  const spec = child(f, 'f:spec');
+  const template = child(spec, 'f:template');
+  const annotations = child(child(template, 'f:metadata'), 'f:annotations');
+  const container = child(
+    child(child(template, 'f:spec'), 'f:containers'),
+    `k:${JSON.stringify({ name: APP_CONTAINER })}`,
+  );
+  const env = child(container, 'f:env') ?? {};
+  const names = new Set<string>();
+  for (const key of Object.keys(env)) {
+    const m = /^k:(.*)$/.exec(key);
+    if (m) names.add((JSON.parse(m[1]!) as { name: string }).name);
+  }
+  return {
+    replicas: spec?.['f:replicas'] !== undefined,
+    annotation: annotations?.[`f:${REDIS_HASH_ANNOTATION}`] !== undefined,
+    env: names,
+  };
+}
+
+function appContainer(d: DeploymentLike) {
+  return d.spec?.template?.spec?.containers?.find((c) => c.name === APP_CONTAINER);
+}
+
+/** The Redis part as it is live, used to hold it steady while a referenced Secret is missing. */
+export function liveRedisPart(d: DeploymentLike | undefined): RedisPart {
+  if (!d) return { env: [], hash: undefined };
+  const owned = ownership(d);
+  const env = (appContainer(d)?.env ?? []).filter(
+    (e) => owned.env.has(e.name) && (REDIS_ENV_NAMES as readonly string[]).includes(e.name),
+  );
+  const hash = owned.annotation
+    ? d.spec?.template?.metadata?.annotations?.[REDIS_HASH_ANNOTATION]
+    : undefined;
+  return { env: env.map(normalizeEnv), hash };
+}
+
+function normalizeEnv(e: EnvVar): EnvVar {
+  if (e.valueFrom?.secretKeyRef) {
+    return {
+      name: e.name,
+      valueFrom: { secretKeyRef: { name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key } },
+    };
+  }
+  return { name: e.name, value: e.value ?? '' };
+}
+
+/** Differences between live and desired, in words (empty when an apply would change nothing). */
+export function deploymentDrift(live: DeploymentLike, desired: DesiredDeployment): string[] {
+  const drift: string[] = [];
+  const owned = ownership(live);
+  if (desired.replicas !== undefined && live.spec?.replicas !== desired.replicas) {
+    drift.push(`replicas ${live.spec?.replicas ?? 'unset'} -> ${desired.replicas}`);
+  }
+  if (owned.replicas !== (desired.replicas !== undefined)) drift.push('ownership of replicas');
+  const wantedHash = desired.redis.hash;
+  const liveHash = live.spec?.template?.metadata?.annotations?.[REDIS_HASH_ANNOTATION];
+  if (wantedHash !== undefined && liveHash !== wantedHash)
+    drift.push(`redis-config-hash ${liveHash ?? 'unset'} -> ${wantedHash}`);
+  if (owned.annotation !== (wantedHash !== undefined)) drift.push('ownership of redis-config-hash');
+  const liveEnv = new Map(
+    (appContainer(live)?.env ?? []).map((e) => [e.name, JSON.stringify(normalizeEnv(e))]),
+  );
+  for (const e of desired.redis.env) {
+    if (liveEnv.get(e.name) !== JSON.stringify(normalizeEnv(e))) drift.push(`env ${e.name}`);
+  }
+  const wantedNames = new Set(desired.redis.env.map((e) => e.name));
+  for (const n of owned.env) if (!wantedNames.has(n)) drift.push(`release env ${n}`);
+  for (const n of wantedNames) if (!owned.env.has(n)) drift.push(`ownership of env ${n}`);
+  return drift;
+}
+
+export function selectorString(d: DeploymentLike): string | undefined {
+  const labels = d.spec?.selector?.matchLabels;
+  if (!labels) return undefined;
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}

@@ -1,0 +1,82 @@
+// Composition root: configuration, the container, the probe and metrics servers, signal handling.
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadConfig } from './config.js';
+import { makeCaches } from './controllers/expressapp/controller.js';
+import { ExpressAppReconciler } from './controllers/expressapp/reconciler.js';
+import { Manager } from './manager.js';
+import { EventRecorder } from './runtime/events.js';
+import { startMetricsServer, startProbeServer } from './runtime/health.js';
+import { KubeClient } from './runtime/kube.js';
+import { Logger } from './runtime/log.js';
+import { OperatorMetrics } from './runtime/metrics.js';
+import { TOKENS } from './tokens.js';
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = new Logger(cfg.LOG_LEVEL, { logger: 'expressapp-operator' });
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const metrics = new OperatorMetrics();
+  const client = new KubeClient(kc, (verb, path) => metrics.recordWrite(verb, path));
+  const caches = makeCaches(client, {
+    namespace: cfg.WATCH_NAMESPACE,
+    quietMs: cfg.WATCH_QUIET_SECONDS * 1000,
+    onRestart: (resource, reason, err) => {
+      metrics.watchRestarts.inc({ resource, reason });
+      if (reason !== 'closed') log.info('watch restarted', { resource, reason, err });
+    },
+    onError: (resource, err) => log.warn('watch error', { resource, err }),
+  });
+
+  container.register(TOKENS.Config, { useValue: cfg });
+  container.register(TOKENS.Logger, { useValue: log });
+  container.register(TOKENS.Metrics, { useValue: metrics });
+  container.register(TOKENS.KubeClient, { useValue: client });
+  container.register(TOKENS.Caches, { useValue: caches });
+  container.register(TOKENS.EventRecorder, { useValue: new EventRecorder(client, log) });
+  container.register(TOKENS.ReconcilerOptions, {
+    useValue: { finalizerTimeoutMs: cfg.FINALIZER_TIMEOUT_SECONDS * 1000 },
+  });
+  container.register(TOKENS.Reconciler, { useClass: ExpressAppReconciler });
+  const manager = container.resolve(Manager);
+
+  const probes = await startProbeServer(cfg.HEALTH_PORT, cfg.BIND_ADDRESS, {
+    healthz: () => true,
+    readyz: () => manager.ready(),
+  });
+  const metricsServer = await startMetricsServer(cfg.METRICS_PORT, cfg.BIND_ADDRESS, metrics.registry);
+  log.info('started', {
+    identity: cfg.identity,
+    metricsPort: cfg.METRICS_PORT,
+    healthPort: cfg.HEALTH_PORT,
+    namespace: cfg.WATCH_NAMESPACE || '(all)',
+  });
+
+  const shutdown = async (signal: string, code: number) => {
+    log.info('stopping', { signal });
+    await manager.stop();
+    probes.close();
+    metricsServer.close();
+    process.exit(code);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+
+  const outcome = await manager.run();
+  if (outcome === 'lost') process.exit(1);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `expressapp-operator failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

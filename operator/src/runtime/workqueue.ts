@@ -1,0 +1,142 @@
+// A de-duplicating, rate-limited work queue with client-go's semantics: a key is never processed by two
+// workers at once, a key added while being processed is processed again afterwards, and a key waiting
+// in the queue is held only once however often it is added.
+import { defaultControllerRateLimiter, type RateLimiter } from './backoff.js';
+
+export interface QueueMetrics {
+  depth(n: number): void;
+  added(): void;
+  retried(): void;
+}
+
+const noMetrics: QueueMetrics = { depth: () => {}, added: () => {}, retried: () => {} };
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private shuttingDown = false;
+
+  constructor(
+    private readonly limiter: RateLimiter = defaultControllerRateLimiter(),
+    private readonly metrics: QueueMetrics = noMetrics,
+  ) {}
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics.added();
+    this.dirty.add(key);
+    if (this.processing.has(key)) return;
+    this.push(key);
+  }
+
+  /** Adds the key after `ms`; an earlier pending time for the same key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    timer.unref();
+    this.timers.set(key, { at, timer });
+  }
+
+  addRateLimited(key: string): void {
+    this.metrics.retried();
+    this.addAfter(key, this.limiter.when(key));
+  }
+
+  forget(key: string): void {
+    this.limiter.forget(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.limiter.failures(key);
+  }
+
+  /** Resolves with the next key, or undefined once the queue shuts down. */
+  get(): Promise<string | undefined> {
+    const key = this.queue.shift();
+    if (key !== undefined) return Promise.resolve(this.take(key));
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key)) this.push(key);
+  }
+
+  len(): number {
+    return this.queue.length;
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  private take(key: string): string {
+    this.processing.add(key);
+    this.dirty.delete(key);
+    this.metrics.depth(this.queue.length);
+    return key;
+  }
+
+  private push(key: string): void {
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      waiter(this.take(key));
+      return;
+    }
+    this.queue.push(key);
+    this.metrics.depth(this.queue.length);
+  }
+}
+
+export type ReconcileResult = { requeueAfterMs?: number } | void;
+
+/**
+ * Runs `workers` loops that take keys and call `reconcile`; a thrown error requeues the key with
+ * backoff, success forgets its failures. Resolves when the queue is shut down and every loop ended.
+ */
+export async function runWorkers(
+  queue: WorkQueue,
+  workers: number,
+  reconcile: (key: string) => Promise<ReconcileResult>,
+  onError: (key: string, err: unknown) => void = () => {},
+): Promise<void> {
+  const loop = async (): Promise<void> => {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        const result = await reconcile(key);
+        queue.forget(key);
+        if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        onError(key, err);
+        queue.addRateLimited(key);
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, loop));
+}

@@ -1,0 +1,27 @@
+import { describe, it, expect } from '@jest/globals';
+import { loadConfig } from '../../src/config.js';
+
+describe('operator configuration', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({ POD_NAME: 'op-0', POD_NAMESPACE: 'ops' });
+    expect(c).toMatchObject({
+      WORKERS: 4,
+      LEADER_ELECT: true,
+      identity: 'op-0',
+      leaseNamespace: 'ops',
+      RESYNC_SECONDS: 600,
+    });
+  });
+
+  it('names every bad variable in one message', () => {
+    expect(() => loadConfig({ WORKERS: '0', LEADER_ELECT: 'yes', LOG_LEVEL: 'loud' })).toThrow(
+      /WORKERS: .*; LEADER_ELECT: .*; LOG_LEVEL: /,
+    );
+  });
+
+  it('refuses a renew deadline that is not shorter than the lease', () => {
+    expect(() => loadConfig({ LEASE_DURATION_SECONDS: '10', RENEW_DEADLINE_SECONDS: '10' })).toThrow(
+      /RENEW_DEADLINE_SECONDS/,
+    );
+  });
+});
