@@ -5,13 +5,15 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
 import { AuthService } from './domain/auth/auth.service.js';
-import type { LoginThrottle } from './domain/auth/ports.js';
+import type { AccountLookup, LoginThrottle } from './domain/auth/ports.js';
 import { RulesEngine, loadRules } from './domain/rules/rules.js';
+import type { RevocationStore, SessionRepository } from './domain/sessions/session.js';
 import { SessionsService } from './domain/sessions/sessions.service.js';
 import { systemClock, type Clock, type LoggerProvider } from './domain/shared/ports.js';
 import { ensureBootstrapAdmin } from './domain/users/bootstrap-admin.js';
 import type { UserRepository } from './domain/users/user.js';
 import type { UsersService } from './domain/users/users.service.js';
+import { CachedRevocationStore, CachedSessionRepository } from './distributed/auth-cache.js';
 import { distributedMetrics } from './distributed/metrics.js';
 import { DistributedRuntime } from './distributed/runtime.js';
 import { CachedUsersService } from './distributed/users-cache.js';
@@ -176,9 +178,18 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   c.register(TOKENS.Cache, { useValue: distributed.cache });
   c.register(TOKENS.FeatureFlags, { useValue: distributed.flags });
   c.registerSingleton(TOKENS.UserRepository, SequelizeUserRepository);
-  c.registerSingleton(TOKENS.SessionRepository, SequelizeSessionRepository);
-  c.registerSingleton(TOKENS.RevocationStore, SequelizeRevocationStore);
+  // Authentication reads sessions, revoked tokens and accounts through the cache (invalidated on
+  // every replica by each write); the Sequelize adapters stay the source of truth behind them.
+  c.register<SessionRepository>(TOKENS.SessionRepository, {
+    useValue: new CachedSessionRepository(c.resolve(SequelizeSessionRepository), distributed),
+  });
+  c.register<RevocationStore>(TOKENS.RevocationStore, {
+    useValue: new CachedRevocationStore(c.resolve(SequelizeRevocationStore), distributed, clock),
+  });
   c.registerSingleton(TOKENS.UsersService, CachedUsersService);
+  c.register<AccountLookup>(TOKENS.AccountLookup, {
+    useFactory: (r) => r.resolve<CachedUsersService>(TOKENS.UsersService),
+  });
   c.registerSingleton(TOKENS.AuthService, AuthService);
   c.registerSingleton(TOKENS.SessionsService, SessionsService);
 

@@ -23,4 +23,5 @@ export const TOKENS = {
   Migrator: Symbol('Migrator'),
   Metrics: Symbol('Metrics'),
   Distributed: Symbol('Distributed'),
+  AccountLookup: Symbol('AccountLookup'),
 } as const;

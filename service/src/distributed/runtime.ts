@@ -26,8 +26,9 @@ import { RedisRateLimiterFactory } from '../infrastructure/redis/rate-limit.js';
 import { type RedisStatus, probeRedisStatus } from '../infrastructure/redis/status.js';
 import { type Breaker, BreakerRegistry } from '../infrastructure/resilience/breaker.js';
 
-// Flags that switch distributed features; a flags file can turn them off at run time.
-export const FLAG_DEFAULTS = { rateLimit: true, cache: true } as const;
+// Flags that switch distributed features; a flags file can turn them off at run time. `cache` is the
+// users resource cache; `authCache` the per-request session/revoked-token/account lookups.
+export const FLAG_DEFAULTS = { rateLimit: true, cache: true, authCache: true } as const;
 
 export const DOMAIN_STREAM = 'users';
 

@@ -5,6 +5,7 @@
 //   deleted), then invalidate the user's key and every cached list page on every replica.
 // The `cache` flag turns the cache off at run time.
 import { inject, injectable } from 'tsyringe';
+import type { AccountLookup } from '../domain/auth/ports.js';
 import type { Actor } from '../domain/rbac/permissions.js';
 import { requireOnUser, requirePermission } from '../domain/rbac/permissions.js';
 import type { RulesEngine } from '../domain/rules/rules.js';
@@ -26,7 +27,7 @@ function revive(u: User): User {
 }
 
 @injectable()
-export class CachedUsersService extends UsersService {
+export class CachedUsersService extends UsersService implements AccountLookup {
   constructor(
     @inject(TOKENS.UserRepository) private readonly repository: UserRepository,
     @inject(TOKENS.PasswordHasher) hasher: PasswordHasher,
@@ -44,12 +45,25 @@ export class CachedUsersService extends UsersService {
   override async get(actor: Actor, id: string): Promise<User> {
     requireOnUser(actor, 'read', id);
     if (!this.cacheOn) return super.get(actor, id);
-    const user = await this.distributed.cache.getOrLoad<User>(userKey(id), async () => {
+    const user = await this.cached(id);
+    if (!user) throw new NotFoundError(`user ${id} does not exist`);
+    return revive(user);
+  }
+
+  // AccountLookup for authentication: the same cache entry as get(), so the invalidation on every
+  // write (deactivation, role change) reaches authentication on every replica too.
+  // It follows the `authCache` flag: writes invalidate whatever the flags say, so either is safe.
+  async findAccount(id: string): Promise<Pick<User, 'id' | 'role' | 'status'> | null> {
+    const on = this.distributed.flags.isEnabled('authCache');
+    const user = on ? await this.cached(id) : await this.repository.findById(id);
+    return user ? { id: user.id, role: user.role, status: user.status } : null;
+  }
+
+  private cached(id: string): Promise<User | undefined> {
+    return this.distributed.cache.getOrLoad<User>(userKey(id), async () => {
       const found = await this.repository.findById(id);
       return found ? toPublicUser(found) : undefined;
     });
-    if (!user) throw new NotFoundError(`user ${id} does not exist`);
-    return revive(user);
   }
 
   override async list(actor: Actor, query: UserListQuery): Promise<{ items: User[]; total: number }> {

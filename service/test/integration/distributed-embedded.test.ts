@@ -110,7 +110,7 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
       'GET',
       '/api/v1/flags',
     );
-    expect(first.body.flags).toEqual({ rateLimit: true, cache: true, beta: false });
+    expect(first.body.flags).toEqual({ rateLimit: true, cache: true, authCache: true, beta: false });
     fs.writeFileSync(flagsFile, JSON.stringify({ cache: true, beta: true }));
     s.composition.distributed.flags.reload();
     const second = await s.request<{ flags: Record<string, boolean>; revision: string }>(

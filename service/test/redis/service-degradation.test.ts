@@ -49,6 +49,9 @@ describe('service on Redis, two replicas', () => {
   it('500 concurrent requests for a cold user: one database read per replica; a write on one replica is not served stale by the other after 200 ms', async () => {
     const u = await createUser(a, 'cold@example.com');
     expect(u.status).toBe(201);
+    // Authentication reads through the same cache: warm it on both replicas, so the loads counted
+    // below are the user's.
+    for (const s of [a, b]) expect((await s.request('GET', '/api/v1/auth/me', { token })).status).toBe(200);
     const loads = [a, b].map((s) => s.composition.distributed.cache.stats.loads);
     const t0 = performance.now();
     const results = await Promise.all(

@@ -6,7 +6,7 @@ import { type RevocationStore, type SessionRepository, isLive } from '../session
 import { UnauthorizedError } from '../shared/errors.js';
 import type { Clock, Logger, LoggerProvider, PasswordHasher } from '../shared/ports.js';
 import { type User, type UserRepository, toPublicUser } from '../users/user.js';
-import type { LoginThrottle, TokenService } from './ports.js';
+import type { AccountLookup, LoginThrottle, TokenService } from './ports.js';
 
 export interface Principal {
   id: string;
@@ -47,6 +47,7 @@ export class AuthService {
     @inject(TOKENS.LoginThrottle) private readonly throttle: LoginThrottle,
     @inject(TOKENS.Clock) private readonly clock: Clock,
     @inject(TOKENS.LoggerFactory) loggers: LoggerProvider,
+    @inject(TOKENS.AccountLookup) private readonly accounts: AccountLookup,
   ) {
     this.log = loggers.get('auth');
   }
@@ -88,9 +89,9 @@ export class AuthService {
       throw new UnauthorizedError('the session has ended; log in again');
     }
     const next = this.tokens.signRefresh({ sub: claims.sub, sid: session.id });
-    const rotated =
-      session.currentJti === claims.jti &&
-      (await this.sessions.rotate(session.id, claims.jti, next.jti, next.expiresAt));
+    // The compare-and-set decides, not the session read above: that read may come from a cache a
+    // rotation on another replica has not reached yet.
+    const rotated = await this.sessions.rotate(session.id, claims.jti, next.jti, next.expiresAt);
     if (!rotated) {
       // An already-rotated token came back: someone holds a copy. End the whole session.
       await this.sessions.revoke(session.id, 'refresh-token-reuse');
@@ -113,7 +114,7 @@ export class AuthService {
     const [revoked, session, user] = await Promise.all([
       this.revocations.isRevoked(claims.jti),
       this.sessions.findById(claims.sid),
-      this.users.findById(claims.sub),
+      this.accounts.findAccount(claims.sub),
     ]);
     if (revoked) throw new UnauthorizedError('the token has been revoked');
     if (!session || !isLive(session, this.clock.now())) throw new UnauthorizedError('the session has ended');

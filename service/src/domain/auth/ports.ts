@@ -1,5 +1,5 @@
 // What authentication needs from infrastructure: token signing and login throttling.
-import type { Role } from '../users/user.js';
+import type { Role, User } from '../users/user.js';
 
 export interface AccessClaims {
   sub: string;
@@ -37,4 +37,10 @@ export interface LoginThrottle {
   check(username: string, ip: string): Promise<void>;
   failed(username: string, ip: string): Promise<void>;
   succeeded(username: string, ip: string): Promise<void>;
+}
+
+// The account behind a token, read on every authenticated request: the adapter may serve it from a
+// cache, provided a deactivation or a role change reaches every replica before the next request.
+export interface AccountLookup {
+  findAccount(id: string): Promise<Pick<User, 'id' | 'role' | 'status'> | null>;
 }
