@@ -52,7 +52,11 @@ describe('authentication through the cache, two replicas', () => {
   }
 
   async function refusedOnB(what: string, token: string): Promise<void> {
-    const ms = await waitFor(`${what} on the other replica`, 200, async () => (await me(b, token)).status === 401);
+    const ms = await waitFor(
+      `${what} on the other replica`,
+      200,
+      async () => (await me(b, token)).status === 401,
+    );
     figure(`auth cache: ${what} seen by the other replica`, { ms });
   }
 
@@ -86,11 +90,17 @@ describe('authentication through the cache, two replicas', () => {
     const keep = await a.login('sessions@example.com', password);
     const end = await a.login('sessions@example.com', password);
     await warm(end);
-    const sessions = await a.request<{ items: { id: string; current: boolean }[] }>('GET', '/api/v1/auth/sessions', {
-      token: end,
-    });
+    const sessions = await a.request<{ items: { id: string; current: boolean }[] }>(
+      'GET',
+      '/api/v1/auth/sessions',
+      {
+        token: end,
+      },
+    );
     const current = sessions.body.items.find((s) => s.current)!;
-    expect((await a.request('DELETE', `/api/v1/auth/sessions/${current.id}`, { token: keep })).status).toBe(204);
+    expect((await a.request('DELETE', `/api/v1/auth/sessions/${current.id}`, { token: keep })).status).toBe(
+      204,
+    );
     expect((await me(a, end)).status).toBe(401);
     await refusedOnB('session revocation', end);
     expect((await me(b, keep)).status).toBe(200);
@@ -105,7 +115,11 @@ describe('authentication through the cache, two replicas', () => {
     });
     expect(res.status).toBe(200);
     expect((await me(b, token)).status).toBe(401);
-    const ms = await waitFor('deactivation on the other replica', 200, async () => (await me(a, token)).status === 401);
+    const ms = await waitFor(
+      'deactivation on the other replica',
+      200,
+      async () => (await me(a, token)).status === 401,
+    );
     figure('auth cache: deactivation seen by the other replica', { ms });
   });
 
@@ -119,8 +133,10 @@ describe('authentication through the cache, two replicas', () => {
     });
     expect(res.status).toBe(200);
     expect((await a.request('GET', '/api/v1/users', { token })).status).toBe(200);
-    const ms = await waitFor('role change on the other replica', 200, async () =>
-      (await b.request('GET', '/api/v1/users', { token })).status === 200,
+    const ms = await waitFor(
+      'role change on the other replica',
+      200,
+      async () => (await b.request('GET', '/api/v1/users', { token })).status === 200,
     );
     figure('auth cache: role change seen by the other replica', { ms });
   });
@@ -144,10 +160,16 @@ describe('authentication through the cache, two replicas', () => {
     });
     expect(second.status).toBe(200);
     await warm(second.body.accessToken);
-    const reuse = await b.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: first.body.refreshToken } });
+    const reuse = await b.request('POST', '/api/v1/auth/refresh', {
+      body: { refreshToken: first.body.refreshToken },
+    });
     expect(reuse.status).toBe(401);
     // Reuse revokes the whole session: its newest access token is refused on both replicas.
     expect((await me(b, second.body.accessToken)).status).toBe(401);
-    await waitFor('reuse revocation on the other replica', 200, async () => (await me(a, second.body.accessToken)).status === 401);
+    await waitFor(
+      'reuse revocation on the other replica',
+      200,
+      async () => (await me(a, second.body.accessToken)).status === 401,
+    );
   });
 });
