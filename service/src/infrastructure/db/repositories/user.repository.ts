@@ -1,6 +1,15 @@
 // UserRepository on Sequelize. Only bound parameters reach SQL; sort and filter fields come
 // from the domain's allow-list, never from raw request text.
-import { Op, UniqueConstraintError, type WhereOptions, fn, col, where as sqlWhere } from 'sequelize';
+import {
+  Op,
+  QueryTypes,
+  UniqueConstraintError,
+  type WhereOptions,
+  type ModelStatic,
+  fn,
+  col,
+  where as sqlWhere,
+} from 'sequelize';
 import { inject, injectable } from 'tsyringe';
 import { TOKENS } from '../../../tokens.js';
 import { ConflictError } from '../../../domain/shared/errors.js';
@@ -17,7 +26,22 @@ import type {
 import type { Database } from '../database.js';
 import type { UserRow } from '../models.js';
 
-function toUser(row: UserRow): UserWithSecret {
+/** A users row as a model instance or a plain record (SQLite hands dates of raw queries back as text). */
+type UserFields = Omit<Pick<UserRow, keyof UserWithSecret>, 'createdAt' | 'updatedAt'> & {
+  createdAt: Date | string;
+  updatedAt: Date | string;
+};
+
+// findByPk generates its SQL and builds a model instance on every call: a sixth of the CPU of an
+// uncached read by id (make bench --profile). The hottest read is one fixed statement instead, written
+// once from the model's own column mapping and still timed by the query metrics (sequelize.query).
+function selectByIdSql(model: ModelStatic<UserRow>): string {
+  const attributes = Object.entries(model.getAttributes());
+  const columns = attributes.map(([name, a]) => `"${a.field ?? name}" AS "${name}"`).join(', ');
+  return `SELECT ${columns} FROM "${model.tableName}" WHERE "${model.getAttributes().id.field ?? 'id'}" = $1`;
+}
+
+function toUser(row: UserFields): UserWithSecret {
   return {
     id: row.id,
     email: row.email,
@@ -26,8 +50,8 @@ function toUser(row: UserRow): UserWithSecret {
     role: row.role as Role,
     status: row.status as Status,
     version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
   };
 }
 
@@ -40,12 +64,18 @@ function publicUser(row: UserRow): User {
 export class SequelizeUserRepository implements UserRepository {
   constructor(@inject(TOKENS.Database) private readonly db: Database) {}
 
+  private selectById: string | undefined;
+
   private get model() {
     return this.db.models.User;
   }
 
   async findById(id: string): Promise<UserWithSecret | null> {
-    const row = await this.model.findByPk(id);
+    this.selectById ??= selectByIdSql(this.model);
+    const [row] = await this.db.sequelize.query<UserFields>(this.selectById, {
+      bind: [id],
+      type: QueryTypes.SELECT,
+    });
     return row ? toUser(row) : null;
   }
 
