@@ -4,10 +4,8 @@
 // within 200 ms, and on the replica that made it at once.
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgDatabase, startService, type TestService } from '../support/harness.js';
-import { REDIS_URL, figure, testPrefix, waitFor } from './support.js';
-
-process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL;
+import type { TestService } from '../support/harness.js';
+import { figure, startTwoReplicas, testPrefix, waitFor, type Replicas } from './support.js';
 
 interface UserBody {
   id: string;
@@ -18,30 +16,21 @@ describe('authentication through the cache, two replicas', () => {
   let a: TestService;
   let b: TestService;
   let admin: string;
-  let dropDb: () => Promise<void>;
-  const prefix = testPrefix('auth');
+  let replicas: Replicas | undefined;
   const password = 'Correct-Horse-9';
 
   beforeAll(async () => {
-    const db = await createPgDatabase();
-    dropDb = db.drop;
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      RATE_LIMIT_CLIENT_POINTS: '100000',
+    replicas = await startTwoReplicas(testPrefix('auth'), {
       // Long enough that only an invalidation, never an expiry, can explain a refusal.
       CACHE_TTL_S: '600',
       CACHE_NEGATIVE_TTL_S: '600',
       CACHE_LOCAL_TTL_MS: '600000',
-    };
-    a = await startService('postgres', env);
-    b = await startService('postgres', env);
+    });
+    ({ a, b } = replicas);
     admin = await a.login();
   });
   afterAll(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await dropDb?.();
+    await replicas?.stop();
   });
 
   const me = (s: TestService, token: string) => s.request('GET', '/api/v1/auth/me', { token });

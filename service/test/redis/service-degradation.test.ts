@@ -3,8 +3,8 @@
 // insurance, locks answer 503, events wait in the outbox, /live stays up; Redis back: all recovers.
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPgDatabase, startService, type TestService } from '../support/harness.js';
-import { REDIS_URL, figure, redisCtl, testPrefix, waitFor } from './support.js';
+import type { TestService } from '../support/harness.js';
+import { figure, redisCtl, startTwoReplicas, testPrefix, waitFor, type Replicas } from './support.js';
 
 interface UserBody {
   id: string;
@@ -12,32 +12,20 @@ interface UserBody {
   version: number;
 }
 
-process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL;
-
 describe('service on Redis, two replicas', () => {
   let a: TestService;
   let b: TestService;
   let token: string;
-  let dropDb: () => Promise<void>;
+  let replicas: Replicas | undefined;
   const prefix = testPrefix('svc');
 
   beforeAll(async () => {
-    const db = await createPgDatabase();
-    dropDb = db.drop;
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      RATE_LIMIT_CLIENT_POINTS: '100000',
-      OUTBOX_RELAY_INTERVAL_MS: '100',
-    };
-    a = await startService('postgres', env);
-    b = await startService('postgres', env);
+    replicas = await startTwoReplicas(prefix, { OUTBOX_RELAY_INTERVAL_MS: '100' });
+    ({ a, b } = replicas);
     token = await a.login();
   });
   afterAll(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await dropDb?.();
+    await replicas?.stop();
   });
 
   const createUser = (s: TestService, email: string) =>

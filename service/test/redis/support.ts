@@ -5,6 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { createPgDatabase, startService, type TestService } from '../support/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '../../..');
@@ -81,4 +82,39 @@ export async function waitFor(
 // Written synchronously: jest's forceExit must not cut the last suite's figures off.
 export function figure(test: string, values: Record<string, unknown>): void {
   fs.writeSync(1, `[figures] ${test}: ${JSON.stringify(values)}\n`);
+}
+
+export interface Replicas {
+  a: TestService;
+  b: TestService;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two in-process replicas of the service sharing a fresh PostgreSQL database and this tier's Redis
+ * under `prefix`, with a per-client rate limit no test reaches. `stop` also drops the database.
+ */
+export async function startTwoReplicas(prefix: string, env: Record<string, string> = {}): Promise<Replicas> {
+  process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL;
+  const db = await createPgDatabase();
+  const shared = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    RATE_LIMIT_CLIENT_POINTS: '100000',
+    ...env,
+  };
+  const started: TestService[] = [];
+  const stop = async () => {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    await db.drop();
+  };
+  try {
+    started.push(await startService('postgres', shared));
+    started.push(await startService('postgres', shared));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { a: started[0]!, b: started[1]!, stop };
 }
