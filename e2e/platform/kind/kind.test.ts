@@ -1,0 +1,109 @@
+// What only a cluster with real pods can show, run by `make e2e E2E_CLUSTER=kind` (jest.config.js
+// leaves this folder out on any other cluster and platform/not-run.js lists these tests as not run):
+// the service's image really starts and passes its probes, `helm test`, a request through the
+// Ingress, and the operator running as the Deployment of manifests/.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { request } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getJson, helm, helmUpgrade, kubectl } from '../../lib/helm.js';
+import { clients, uniqueName } from '../../lib/kube.js';
+import { installOperator, type InstalledOperator } from '../../lib/operator.js';
+import { OPERATOR_NAMESPACE } from '../../lib/operator-process.js';
+import { Release } from '../../lib/release.js';
+import { waitFor } from '../../lib/wait.js';
+
+const { core } = clients();
+const namespace = uniqueName('platform-kind');
+const release = new Release(namespace, 'shop');
+const VALUES = resolve(dirname(fileURLToPath(import.meta.url)), 'values.yaml');
+const INGRESS_HOST = 'express-sqlize.e2e.localtest.me';
+const HTTP_PORT = Number(process.env.KIND_HTTP_PORT ?? 8080);
+let operator: InstalledOperator;
+
+/** GET through the kind node's ingress port, with the Ingress rule's Host header. */
+function ingressGet(path: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = request(
+      { host: '127.0.0.1', port: HTTP_PORT, path, headers: { host: INGRESS_HOST }, timeout: 5000 },
+      (response) => {
+        response.resume();
+        res(response.statusCode ?? 0);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  operator = await installOperator();
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  // Not governed: the chart's own HPA and replica count; E2E_VALUES adds the image and the database.
+  await helmUpgrade('helm4', release.name, namespace, {}, [VALUES]);
+}, 300_000);
+
+afterAll(async () => {
+  await helm('helm4', ['uninstall', release.name, '-n', namespace, '--wait']).catch(() => undefined);
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await operator?.stop();
+});
+
+describe('on kind, with real pods', () => {
+  it('real probes: every pod of the release passed /startup and /ready, and none restarted', async () => {
+    await release.rolledOut(2, 180_000);
+    const pods = await release.list<V1Pod>('pods');
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      const app = pod.status?.containerStatuses?.find((c) => c.name === 'app');
+      expect(app).toMatchObject({ ready: true, started: true, restartCount: 0 });
+    }
+  });
+
+  it("helm test: the chart's hardened test pod gets 200 from /health and /ready through the Service", async () => {
+    const out = await helm('helm4', ['test', release.name, '-n', namespace, '--timeout', '120s']);
+    expect(out).toMatch(/Phase:\s+Succeeded/);
+  });
+
+  it('a request through the Ingress (ingress-nginx on the node port KIND_HTTP_PORT) gets 200 from /health', async () => {
+    await waitFor('GET /health through the Ingress to answer 200', 120_000, async () =>
+      (await ingressGet('/health').catch(() => 0)) === 200 ? true : undefined,
+    );
+    expect(await ingressGet('/health')).toBe(200);
+  });
+
+  it('the operator runs as the Deployment of manifests/ with the locally built image, and one pod leads', async () => {
+    expect(operator.mode).toBe('deployment');
+    const d = await getJson<V1Deployment>(OPERATOR_NAMESPACE, 'deployment', 'expressapp-operator');
+    expect(d?.spec?.template.spec?.containers[0]?.image).toBe(process.env.OPERATOR_IMAGE);
+    expect(d?.status?.readyReplicas).toBe(d?.spec?.replicas);
+    const pods = JSON.parse(
+      await kubectl([
+        'get',
+        'pods',
+        '-n',
+        OPERATOR_NAMESPACE,
+        '-l',
+        'app.kubernetes.io/name=expressapp-operator',
+        '-o',
+        'json',
+      ]),
+    ) as { items: V1Pod[] };
+    const holder = await waitFor(
+      'the operator Lease to have a holder',
+      60_000,
+      async () =>
+        (
+          await getJson<{ spec?: { holderIdentity?: string } }>(
+            OPERATOR_NAMESPACE,
+            'lease',
+            'expressapp-operator',
+          )
+        )?.spec?.holderIdentity,
+    );
+    expect(pods.items.map((p) => p.metadata?.name)).toContain(holder);
+  });
+});
