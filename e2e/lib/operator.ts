@@ -6,7 +6,7 @@
 //               make image-build-operator and loaded into the nodes), as it runs in production.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { repoRoot } from './cluster.js';
+import { isLocalCluster, repoRoot } from './cluster.js';
 import { kubectl } from './helm.js';
 import { OPERATOR_NAMESPACE, OperatorProcess } from './operator-process.js';
 
@@ -18,6 +18,11 @@ export function operatorMode(): OperatorMode {
   if (mode !== 'process' && mode !== 'deployment') {
     throw new Error(
       `E2E_OPERATOR is '${mode}': use 'process' (a local process) or 'deployment' (in-cluster)`,
+    );
+  }
+  if (mode === 'deployment' && isLocalCluster()) {
+    throw new Error(
+      "E2E_OPERATOR=deployment cannot work on the local cluster: kwok only simulates pods, so the operator's never runs (use process, or kind)",
     );
   }
   return mode;
