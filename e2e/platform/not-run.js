@@ -10,7 +10,6 @@ const kindDir = join(dirname(fileURLToPath(import.meta.url)), 'kind');
 
 /** What no test of this suite checks on any cluster yet; each needs real pods (see e2e/README.md). */
 const NEVER_CHECKED = [
-  'the preStop delay draining in-flight requests during a rollout',
   'NetworkPolicy enforcement (needs a CNI that enforces it)',
   'the HPA scaling on real CPU and memory metrics (needs metrics-server)',
 ];

@@ -1,7 +1,8 @@
 // What only a cluster with real pods can show, run by `make e2e E2E_CLUSTER=kind` (jest.config.js
 // leaves this folder out on any other cluster and platform/not-run.js lists these tests as not run):
-// the service's image really starts and passes its probes, `helm test`, a request through the
-// Ingress, and the operator running as the Deployment of manifests/.
+// the service's image really starts and passes its probes, `helm test`, requests through the
+// Ingress (also during a rollout, where the preStop delay must keep every one of them served), and
+// the operator running as the Deployment of manifests/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { request } from 'node:http';
@@ -73,6 +74,31 @@ describe('on kind, with real pods', () => {
       (await ingressGet('/health').catch(() => 0)) === 200 ? true : undefined,
     );
     expect(await ingressGet('/health')).toBe(200);
+  });
+
+  it('a rollout under steady traffic through the Ingress fails no request (preStop delay, readiness, maxUnavailable 0)', async () => {
+    await release.rolledOut(2, 180_000);
+    const failures: string[] = [];
+    let sent = 0;
+    let running = true;
+    // /live never touches a dependency, so any failure is the rollout's: a pod dropped too early.
+    const traffic = (async () => {
+      while (running) {
+        sent += 1;
+        const status = await ingressGet('/live').catch((error: unknown) => String(error));
+        if (status !== 200) failures.push(`request ${sent}: ${status}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await kubectl(['rollout', 'restart', `deployment/${release.name}`, '-n', namespace]);
+      await release.rolledOut(2, 240_000);
+    } finally {
+      running = false;
+      await traffic;
+    }
+    expect(sent).toBeGreaterThan(20);
+    expect(failures).toEqual([]);
   });
 
   it('the operator runs as the Deployment of manifests/ with the locally built image, and one pod leads', async () => {
