@@ -9,10 +9,7 @@ import { fileURLToPath } from 'node:url';
 const kindDir = join(dirname(fileURLToPath(import.meta.url)), 'kind');
 
 /** What no test of this suite checks on any cluster yet; each needs real pods (see e2e/README.md). */
-const NEVER_CHECKED = [
-  'NetworkPolicy enforcement (needs a CNI that enforces it)',
-  'the HPA scaling on real CPU and memory metrics (needs metrics-server)',
-];
+const NEVER_CHECKED = ['the HPA scaling on real CPU and memory metrics (needs metrics-server)'];
 
 export default function notRun() {
   const out = [''];

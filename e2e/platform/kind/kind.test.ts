@@ -1,8 +1,8 @@
 // What only a cluster with real pods can show, run by `make e2e E2E_CLUSTER=kind` (jest.config.js
 // leaves this folder out on any other cluster and platform/not-run.js lists these tests as not run):
 // the service's image really starts and passes its probes, `helm test`, requests through the
-// Ingress (also during a rollout, where the preStop delay must keep every one of them served), and
-// the operator running as the Deployment of manifests/.
+// Ingress (also during a rollout, where the preStop delay must keep every one of them served), the
+// NetworkPolicy enforced, and the operator running as the Deployment of manifests/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { request } from 'node:http';
@@ -37,6 +37,53 @@ function ingressGet(path: string): Promise<number> {
     req.on('error', rej);
     req.end();
   });
+}
+
+/**
+ * Runs a pod with the service's image (it has node) that GETs /live from `ip`:3000 and exits 0 when
+ * the outcome is `expect`: "open" (200) or "blocked" (dropped or rejected, as a policy does). Any
+ * other outcome (DNS, another status) exits 2, so a broken probe never passes.
+ */
+async function probe(ns: string, name: string, labels: Record<string, string>, ip: string, expect: string) {
+  const script = `
+    const url = 'http://${ip}:3000/live';
+    let outcome;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      outcome = res.status === 200 ? 'open' : 'status ' + res.status;
+    } catch (error) {
+      // A policy drops (a timeout) or rejects (refused, unreachable); the positive control shows the port is open.
+      const code = error.cause?.code;
+      const denied = error.name === 'TimeoutError' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH';
+      outcome = denied ? 'blocked' : String(error.cause ?? error);
+    }
+    console.log(outcome);
+    process.exit(outcome === '${expect}' ? 0 : outcome === 'open' || outcome === 'blocked' ? 1 : 2);`;
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'probe',
+            image: process.env.SERVICE_IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['node', '--input-type=module', '-e', script],
+          },
+        ],
+      },
+    }),
+  );
+  const phase = await waitFor(`probe pod ${ns}/${name} to finish`, 120_000, async () => {
+    const p = await getJson<V1Pod>(ns, 'pod', name);
+    return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p.status.phase : undefined;
+  });
+  const log = (await kubectl(['logs', name, '-n', ns])).trim();
+  return { phase, log };
 }
 
 beforeAll(async () => {
@@ -99,6 +146,30 @@ describe('on kind, with real pods', () => {
     }
     expect(sent).toBeGreaterThan(20);
     expect(failures).toEqual([]);
+  });
+
+  it('NetworkPolicy: a pod of another namespace cannot reach the API port; a pod of the release can', async () => {
+    const pods = await release.list<V1Pod>('pods');
+    const ip = pods[0]?.status?.podIP;
+    expect(ip).toBeDefined();
+    const other = uniqueName('platform-kind-outsider');
+    await core.createNamespace({ body: { metadata: { name: other } } });
+    try {
+      // The positive control: same probe, allowed by the policy's rule for the release's own pods.
+      const inside = await probe(
+        namespace,
+        'np-inside',
+        { 'app.kubernetes.io/instance': release.name },
+        ip!,
+        'open',
+      );
+      expect(inside).toEqual({ phase: 'Succeeded', log: 'open' });
+      const outside = await probe(other, 'np-outside', {}, ip!, 'blocked');
+      expect(outside).toEqual({ phase: 'Succeeded', log: 'blocked' });
+    } finally {
+      await kubectl(['delete', 'pod', 'np-inside', '-n', namespace, '--ignore-not-found', '--wait=false']);
+      await core.deleteNamespace({ name: other }).catch(() => undefined);
+    }
   });
 
   it('the operator runs as the Deployment of manifests/ with the locally built image, and one pod leads', async () => {
