@@ -281,6 +281,12 @@ describe.each(HELM_MAJORS)('the chart under an ExpressApp, installed with %s', (
 
     expect(await hpa()).toBeUndefined();
     await waitFor('the flags ConfigMap to be gone', 30_000, async () => ((await flags()) ? undefined : true));
+    // The finalizer says what it did, where `kubectl describe` and `kubectl get events` show it.
+    const events = await kubectl([
+      ...['get', 'events', '-n', namespace, '-o', 'jsonpath={.items[*].message}'],
+      `--field-selector=involvedObject.kind=ExpressApp,involvedObject.name=${release.name},reason=Restored`,
+    ]);
+    expect(events).toContain(`Deployment ${release.name}: chart settings restored`);
   });
 
   it('helm uninstall leaves no object behind, of any namespaced kind', async () => {
