@@ -32,29 +32,32 @@ export class Release {
   }
 
   /** Waits until every pod runs the current template, `replicas` of them, all ready: a finished rollout. */
-  rolledOut(replicas: number, timeoutMs = 90_000): Promise<V1Deployment> {
-    return waitFor(
-      `deployment/${this.name} rolled out with ${replicas} ready replicas`,
-      timeoutMs,
-      async () => {
-        const d = await this.deployment();
-        const s = d.status ?? {};
-        const done =
-          d.spec?.replicas === replicas &&
-          (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-          s.replicas === replicas &&
-          s.updatedReplicas === replicas &&
-          s.readyReplicas === replicas &&
-          s.availableReplicas === replicas;
-        if (!done) return undefined;
-        // Pods of an old ReplicaSet that are still terminating do not count in the status above.
-        const hash = await this.currentTemplateHash();
-        const pods = await this.list<V1Pod>('pods');
-        return pods.length === replicas && pods.every((p) => p.metadata?.labels?.[POD_TEMPLATE_HASH] === hash)
-          ? d
-          : undefined;
-      },
-    );
+  async rolledOut(replicas: number, timeoutMs = 90_000): Promise<V1Deployment> {
+    let seen = 'nothing yet';
+    const check = async () => {
+      const d = await this.deployment();
+      const s = d.status ?? {};
+      seen = `spec.replicas ${d.spec?.replicas}, status ${JSON.stringify({ ...s, conditions: undefined })}`;
+      const done =
+        d.spec?.replicas === replicas &&
+        (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+        s.replicas === replicas &&
+        s.updatedReplicas === replicas &&
+        s.readyReplicas === replicas &&
+        s.availableReplicas === replicas;
+      if (!done) return undefined;
+      // Pods of an old ReplicaSet that are still terminating do not count in the status above.
+      const hash = await this.currentTemplateHash();
+      const pods = await this.list<V1Pod>('pods');
+      seen += `, ${pods.length} pod(s)`;
+      return pods.length === replicas && pods.every((p) => p.metadata?.labels?.[POD_TEMPLATE_HASH] === hash)
+        ? d
+        : undefined;
+    };
+    const what = `deployment/${this.name} rolled out with ${replicas} ready replicas`;
+    return waitFor(what, timeoutMs, check).catch((error: unknown) => {
+      throw new Error(`${String(error)}; last seen: ${seen}`);
+    });
   }
 
   /** The pod-template-hash of the ReplicaSet of the Deployment's current revision. */
