@@ -14,11 +14,12 @@ import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/htt
 import type { DistributedRuntime } from '../distributed/runtime.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
-import { accessLog, recordMountPath } from './middleware/access-log.js';
+import { accessLog } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
+import { recordMountPath } from './middleware/route-pattern.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
 import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
 import { authRoutes } from './routes/auth.js';

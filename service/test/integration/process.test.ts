@@ -21,6 +21,30 @@ describe('the service process', () => {
     expect(run.stderr).toContain('(got "eighty")');
   });
 
+  it('writes log lines in batches yet loses none when the process exits right after logging', async () => {
+    // The logger batches lines per event-loop turn; an exit before the next turn must still flush.
+    const script = path.join(dir, 'log-then-exit.mjs');
+    const logger = distEntry('infrastructure/logging/logger.js');
+    fs.writeFileSync(
+      script,
+      `import { LoggerFactory } from ${JSON.stringify(logger)};
+const log = new LoggerFactory({ level: 'info', format: 'json', debugCategories: [], service: 's' }).get('app');
+for (let i = 0; i < 2000; i++) log.info('line', { i, pad: 'x'.repeat(40) });
+log.error('last words', { password: 'hunter2' });
+process.exit(3);
+`,
+    );
+    const run = await runNode(script, {});
+    expect(run.code).toBe(3);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2001);
+    expect(lines.slice(0, 2000).map((l) => l.i)).toEqual([...Array(2000).keys()]);
+    expect(lines[2000]).toMatchObject({ level: 'error', message: 'last words', password: '[REDACTED]' });
+  });
+
   it('refuses a weak or missing JWT_SECRET in production', async () => {
     const weak = await runNode(distEntry('main.js'), { NODE_ENV: 'production', JWT_SECRET: 'changeme' });
     expect(weak.code).toBe(2);

@@ -18,6 +18,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     only: { type: 'string' },
+    // V8 CPU profiles of the Node subjects, summarised per function and package (figures then include
+    // the profiler's overhead: compare profiles, not the table).
+    profile: { type: 'boolean', default: false },
     out: { type: 'string', default: join(REPO_ROOT, 'hack/bench/results') },
   },
 });
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
   const outDir = join(values.out, stamp);
   options.logDir = join(outDir, 'logs');
   mkdirSync(options.logDir, { recursive: true });
+  if (values.profile) options.profileDir = join(outDir, 'profiles');
   const only = values.only?.split(',');
   const wanted = (s: Pick<Subject, 'id'>) => !only || only.some((o) => s.id.startsWith(o));
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { profileArgs, summariseProfiles } from './profile.js';
 import { freePort, startProcess, waitUntilReady } from './process.js';
 import type { Row } from './report.js';
 import { median } from './stats.js';
@@ -14,6 +15,8 @@ export interface MeasureOptions {
   loadCpus: string;
   logDir: string;
   deps: Pick<SubjectContext, 'databaseUrl' | 'redisUrl'>;
+  /** When set, every Node subject writes a CPU profile under this folder and its summary is printed. */
+  profileDir?: string;
 }
 
 /**
@@ -23,16 +26,20 @@ export interface MeasureOptions {
 export async function measure(subject: Subject, o: MeasureOptions): Promise<Row> {
   const ctx: SubjectContext = { port: await freePort(), ...o.deps };
   const base = `http://127.0.0.1:${ctx.port}`;
+  const profileDir =
+    o.profileDir && subject.command === process.execPath ? join(o.profileDir, subject.id) : '';
   const proc = startProcess(
     subject.command,
-    subject.args,
+    profileDir ? [...profileArgs(profileDir), ...subject.args] : subject.args,
     subject.env(ctx),
     o.serverCpus,
     join(o.logDir, `${subject.id}.log`),
   );
+  let loadStarted = Date.now();
   try {
     await waitUntilReady(subject.label, base + subject.readyPath, proc.child);
     const { path, headers } = await subject.prepare(ctx);
+    loadStarted = Date.now();
     const load = { url: base + path, connections: o.connections, headers, cpus: o.loadCpus };
     await wrk({ ...load, seconds: o.warmupSeconds });
     const rounds = [];
@@ -53,6 +60,14 @@ export async function measure(subject: Subject, o: MeasureOptions): Promise<Row>
     );
     return row;
   } finally {
+    const stopping = Date.now();
     await proc.stop();
+    if (profileDir) {
+      const window = {
+        loadSeconds: (stopping - loadStarted) / 1000,
+        stopSeconds: (Date.now() - stopping) / 1000,
+      };
+      process.stderr.write(`${summariseProfiles(profileDir, subject.label, window)}\n`);
+    }
   }
 }

@@ -1,22 +1,8 @@
 // One log line per request with the route pattern (bounded cardinality), status and duration.
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../../domain/shared/ports.js';
 import { currentRequestId } from '../../infrastructure/logging/request-context.js';
-
-// Express resets req.baseUrl when a request leaves a router, so routers record their mount path.
-export function recordMountPath(): RequestHandler {
-  return (req, res, next) => {
-    res.locals.mountPath = req.baseUrl;
-    next();
-  };
-}
-
-export function routePattern(req: Request, res: Response): string {
-  const route = req.route as { path?: string } | undefined;
-  if (route?.path === undefined) return 'unmatched';
-  const base = (res.locals.mountPath as string | undefined) ?? '';
-  return `${base}${route.path === '/' && base ? '' : route.path}`;
-}
+import { routePattern } from './route-pattern.js';
 
 export function accessLog(log: Logger): RequestHandler {
   return (req, res, next) => {

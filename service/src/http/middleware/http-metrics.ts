@@ -2,7 +2,7 @@
 // share the label "unmatched" and the series count stays bounded).
 import type { RequestHandler } from 'express';
 import type { HttpObserver } from '../../infrastructure/metrics/metrics.js';
-import { routePattern } from './access-log.js';
+import { routePattern } from './route-pattern.js';
 
 export function httpMetrics(observer: HttpObserver): RequestHandler {
   return (req, res, next) => {

@@ -2,7 +2,8 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import winston from 'winston';
 import { currentRequestId } from './request-context.js';
-import { redact } from './redact.js';
+import { BufferedLineWriter, LineWriterTransport } from './line-writer.js';
+import { redactEntry } from './redact.js';
 import type { Logger, LoggerProvider } from '../../domain/shared/ports.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly';
@@ -33,8 +34,7 @@ const addContext = winston.format((info) => {
 const redactSecrets = winston.format((info) => {
   for (const key of Object.keys(info)) {
     if (key === 'level' || key === 'message') continue;
-    const cleaned = redact({ [key]: info[key] }) as Record<string, unknown>;
-    info[key] = cleaned[key];
+    info[key] = redactEntry(key, info[key]);
   }
   return info;
 });
@@ -61,8 +61,11 @@ class WinstonLogger implements Logger {
 export class LoggerFactory implements LoggerProvider {
   private readonly cache = new Map<string, Logger>();
   private readonly format: winston.Logform.Format;
+  // One writer for every category, so lines keep their order in the batches it writes.
+  private readonly writer: BufferedLineWriter;
 
   constructor(private readonly options: LoggerOptions) {
+    this.writer = options.stream ? BufferedLineWriter.to(options.stream) : BufferedLineWriter.stdout();
     this.format = winston.format.combine(
       addContext(),
       redactSecrets(),
@@ -87,12 +90,8 @@ export class LoggerFactory implements LoggerProvider {
           level,
           format: this.format,
           defaultMeta: { service: this.options.service, category },
-          // A transport per logger: winston pipes each logger into its transports.
-          transports: [
-            this.options.stream
-              ? new winston.transports.Stream({ stream: this.options.stream })
-              : new winston.transports.Console(),
-          ],
+          // A transport per logger (winston pipes each logger into its own), one writer behind them all.
+          transports: [new LineWriterTransport(this.writer)],
         }),
       );
       this.cache.set(category, logger);

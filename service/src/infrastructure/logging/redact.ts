@@ -8,7 +8,12 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SENSITIVE_KEY.test(k) ? REDACTED : redact(v, depth + 1);
+    out[k] = redactEntry(k, v, depth + 1);
   }
   return out;
+}
+
+/** One key and its value as they may be logged; primitives under harmless keys pass untouched. */
+export function redactEntry(key: string, value: unknown, depth = 0): unknown {
+  return SENSITIVE_KEY.test(key) ? REDACTED : redact(value, depth);
 }
