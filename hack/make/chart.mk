@@ -39,7 +39,7 @@ test-chart: chart-lint chart-template-check chart-schema-test chart-docs-check #
 TEST_TIERS += test-chart
 
 # Container images. No registry is reachable here: `docker-base` builds a local stand-in for the
-# official node:24-bookworm-slim (skipped when a real one is present), so the real Dockerfiles build.
+# official node:24-bookworm-slim (skipped when a real one is present), so the real Dockerfile builds.
 IMAGE_VERSION := $(shell node -p 'require("./package.json").version' 2>/dev/null || echo 0.0.0-dev)
 IMAGE_TAG ?= dev
 SERVICE_IMAGE ?= express-sqlize/service:$(IMAGE_TAG)
@@ -55,16 +55,19 @@ export SERVICE_IMAGE
 docker-base: ## start a Docker engine if none answers and build the local node:24-bookworm-slim stand-in
 	@hack/docker-base.sh
 
+# image_build WORKSPACE IMAGE: the root Dockerfile builds either workspace (build arg WORKSPACE).
+define image_build
+	@test -d $(1)/src || { echo "[image] $(1)/src is missing: $(1) has not landed on this branch (git merge main)"; exit 1; }
+	@echo "[image] building $(2) from Dockerfile (WORKSPACE=$(1))"
+	@docker build -q --build-arg WORKSPACE=$(1) $(IMAGE_BUILD_ARGS) -t $(2) . >/dev/null
+	@echo "[image] $(2): $$(docker image inspect $(2) --format '{{.Size}}' | awk '{printf "%d MB", $$1/1e6}')"
+endef
+
 image-build-service: docker-base
-	@test -d service/src || { echo "[image] service/src is missing: the service has not landed on this branch (git merge main)"; exit 1; }
-	@echo "[image] building $(SERVICE_IMAGE) from service/Dockerfile"
-	@docker build -q -f service/Dockerfile $(IMAGE_BUILD_ARGS) -t $(SERVICE_IMAGE) . >/dev/null
-	@echo "[image] $(SERVICE_IMAGE): $$(docker image inspect $(SERVICE_IMAGE) --format '{{.Size}}' | awk '{printf "%d MB", $$1/1e6}')"
+	$(call image_build,service,$(SERVICE_IMAGE))
 
 image-build-operator: docker-base
-	@echo "[image] building $(OPERATOR_IMAGE) from operator/Dockerfile"
-	@docker build -q -f operator/Dockerfile $(IMAGE_BUILD_ARGS) -t $(OPERATOR_IMAGE) . >/dev/null
-	@echo "[image] $(OPERATOR_IMAGE): $$(docker image inspect $(OPERATOR_IMAGE) --format '{{.Size}}' | awk '{printf "%d MB", $$1/1e6}')"
+	$(call image_build,operator,$(OPERATOR_IMAGE))
 
 image-build: image-build-service $(if $(wildcard operator/src),image-build-operator) ## build the service and operator images (the operator's once operator/src exists)
 

@@ -1,14 +1,14 @@
-// Helpers for tests against a real cluster (KUBECONFIG): kubectl, an admin client, the operator as a
-// child process running with its ServiceAccount's token (so the RBAC in manifests/ is what is tested),
-// and polling.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+// Helpers for tests against a real cluster (KUBECONFIG): kubectl, an admin client, and polling. The
+// operator as a child process with its ServiceAccount's token (so the RBAC in manifests/ is what is
+// tested) is e2e/lib's OperatorProcess, shared with the platform e2e suite.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../src/runtime/kube.js';
 import { chartDeployment } from '../fixtures/chart-deployment.js';
+
+export { OperatorProcess, type OperatorOptions } from '../../../e2e/lib/operator-process.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const KUBECONFIG = process.env.KUBECONFIG ?? join(REPO, '.local/cluster/kubeconfig');
@@ -139,124 +139,6 @@ export function readyCondition(
         { conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined
     )?.conditions ?? [];
   return conds.find((c) => c.type === 'Ready');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-let saKubeconfigPath: string | undefined;
-/** A kubeconfig holding a token of the operator's ServiceAccount (manifests/rbac). */
-export function serviceAccountKubeconfig(): string {
-  if (saKubeconfigPath) return saKubeconfigPath;
-  const token = kubectl([
-    'create',
-    'token',
-    'expressapp-operator',
-    '-n',
-    'expressapp-system',
-    '--duration=4h',
-  ]).trim();
-  const admin = JSON.parse(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
-    clusters: { name: string; cluster: Record<string, string> }[];
-  };
-  const cluster = admin.clusters[0]!;
-  const cfg = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'c', cluster: cluster.cluster }],
-    users: [{ name: 'expressapp-operator', user: { token } }],
-    contexts: [{ name: 'c', context: { cluster: 'c', user: 'expressapp-operator' } }],
-    'current-context': 'c',
-  };
-  saKubeconfigPath = join(mkdtempSync(join(tmpdir(), 'xapp-sa-')), 'kubeconfig');
-  writeFileSync(saKubeconfigPath, JSON.stringify(cfg));
-  return saKubeconfigPath;
-}
-
-export interface OperatorOptions {
-  identity: string;
-  env?: Record<string, string>;
-}
-
-/** The operator as a local process (what make run-operator starts), with its logs kept for assertions. */
-export class OperatorProcess {
-  child: ChildProcess | undefined;
-  logs = '';
-  metricsPort = 0;
-  healthPort = 0;
-  constructor(private readonly opts: OperatorOptions) {}
-
-  async start(): Promise<this> {
-    this.metricsPort = await freePort();
-    this.healthPort = await freePort();
-    this.logs = '';
-    this.child = spawn(process.execPath, ['--enable-source-maps', join(REPO, 'operator/dist/main.js')], {
-      env: {
-        ...process.env,
-        KUBECONFIG: serviceAccountKubeconfig(),
-        POD_NAME: this.opts.identity,
-        POD_NAMESPACE: 'expressapp-system',
-        METRICS_PORT: String(this.metricsPort),
-        HEALTH_PORT: String(this.healthPort),
-        BIND_ADDRESS: '127.0.0.1',
-        LEASE_DURATION_SECONDS: '6',
-        RENEW_DEADLINE_SECONDS: '4',
-        RETRY_PERIOD_SECONDS: '1',
-        FINALIZER_TIMEOUT_SECONDS: '20',
-        ...this.opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (b: Buffer) => (this.logs += b.toString()));
-    this.child.stderr!.on('data', (b: Buffer) => (this.logs += b.toString()));
-    return this;
-  }
-
-  isLeader(): boolean {
-    return this.logs.includes('"became leader"');
-  }
-
-  async waitForLeader(timeoutMs = 30_000): Promise<void> {
-    await eventually(`${this.opts.identity} to lead`, () => this.isLeader(), timeoutMs);
-  }
-
-  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-        sum += Number(line.split(' ').pop());
-    }
-    return sum;
-  }
-
-  /** Writes to anything but Leases and Events (those are the election and the audit trail). */
-  async objectWrites(): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter(
-        (l) => l.startsWith('expressapp_operator_api_writes_total{') && !/resource="(leases|events)"/.test(l),
-      )
-      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await exited;
-  }
 }
 
 export function readFileOrEmpty(p: string): string {
