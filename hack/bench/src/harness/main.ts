@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { measure, type MeasureOptions } from './measure.js';
+import { measureGroup, type MeasureOptions } from './measure.js';
 import { addRatios, type Row, svgChart, table } from './report.js';
 import { PEER_SUBJECTS, REPO_ROOT, type Subject } from './subjects.js';
 import { serviceSubjects } from './service-subjects.js';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     // V8 CPU profiles of the Node subjects, summarised per function and package (figures then include
     // the profiler's overhead: compare profiles, not the table).
     profile: { type: 'boolean', default: false },
+    // All subjects of a group running at once, rounds interleaved (hack/bench/README.md, Method).
+    interleave: { type: 'boolean', default: false },
     out: { type: 'string', default: join(REPO_ROOT, 'hack/bench/results') },
   },
 });
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   const outDir = join(values.out, stamp);
   options.logDir = join(outDir, 'logs');
   mkdirSync(options.logDir, { recursive: true });
+  options.interleave = values.interleave;
   if (values.profile) options.profileDir = join(outDir, 'profiles');
   const only = values.only?.split(',');
   const wanted = (s: Pick<Subject, 'id'>) => !only || only.some((o) => s.id.startsWith(o));
@@ -80,9 +83,12 @@ async function main(): Promise<void> {
   );
 
   const rows: Row[] = [];
-  for (const subject of PEER_SUBJECTS.filter(wanted)) rows.push(await measure(subject, options));
   const ours = await serviceSubjects(options);
-  for (const subject of ours.subjects.filter(wanted)) rows.push(await measure(subject, options));
+  const subjects = [...PEER_SUBJECTS, ...ours.subjects].filter(wanted);
+  for (const group of ['http', 'database'] as const) {
+    const members = subjects.filter((s) => s.group === group);
+    if (members.length) rows.push(...(await measureGroup(members, options)));
+  }
   rows.push(...ours.skipped);
   if (!only || only.includes('redis')) rows.push(...(await redisPrimitiveRows(options.deps.redisUrl)));
   addRatios(rows);

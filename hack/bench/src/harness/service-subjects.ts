@@ -26,8 +26,15 @@ export interface OurPrimitives {
 
 type Flags = Record<string, boolean>;
 
-function serviceEnv(ctx: SubjectContext, stateDir: string, flags: Flags, extra: NodeJS.ProcessEnv = {}) {
-  const flagsFile = join(stateDir, 'flags.json');
+function serviceEnv(
+  id: string,
+  ctx: SubjectContext,
+  stateDir: string,
+  flags: Flags,
+  extra: NodeJS.ProcessEnv = {},
+) {
+  // One flags file per subject: the service watches its file, and subjects may run at once.
+  const flagsFile = join(stateDir, `flags-${id}.json`);
   writeFileSync(flagsFile, JSON.stringify(flags));
   return {
     ...process.env,
@@ -80,7 +87,7 @@ async function seed(options: MeasureOptions, stateDir: string): Promise<string> 
   const proc = startProcess(
     process.execPath,
     [SERVICE_MAIN],
-    serviceEnv(ctx, stateDir, {}),
+    serviceEnv('seed', ctx, stateDir, {}),
     options.serverCpus,
     join(options.logDir, 'ours-seed.log'),
   );
@@ -135,7 +142,7 @@ function ours(
     compareTo,
     command: process.execPath,
     args: [SERVICE_MAIN],
-    env: (ctx) => serviceEnv(ctx, stateDir, flags, extra),
+    env: (ctx) => serviceEnv(id, ctx, stateDir, flags, extra),
     readyPath: '/ready',
     prepare: async (ctx) => {
       const base = `http://127.0.0.1:${ctx.port}`;
