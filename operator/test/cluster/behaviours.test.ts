@@ -8,6 +8,8 @@ import {
   applyApp,
   applyChartDeployment,
   deploymentRef,
+  hpaRef,
+  type Hpa,
   envOf,
   eventually,
   kubectl,
@@ -26,7 +28,8 @@ let op: OperatorProcess;
 let ns: string;
 
 const getDeploy = (name: string) => client.get<Deployment>(deploymentRef(ns, name));
-const getApp = (name: string) => client.get<KubeObject>(appRef(ns, name));
+const getApp = (name: string) =>
+  client.get<KubeObject & { status?: { flagCount?: number } }>(appRef(ns, name));
 async function settled(name: string, timeoutMs = 30_000): Promise<void> {
   try {
     await eventually(
@@ -109,15 +112,7 @@ describe('1. replica counts', () => {
       autoscaling: { minReplicas: 2, maxReplicas: 7, targetCPUUtilizationPercentage: 65 },
       redis: { host: 'redis-a' },
     });
-    const hpa = await eventually('HPA', () =>
-      client.getOrUndefined<KubeObject & { spec: { minReplicas: number; maxReplicas: number } }>({
-        group: 'autoscaling',
-        version: 'v2',
-        plural: 'horizontalpodautoscalers',
-        namespace: ns,
-        name: 'orders',
-      }),
-    );
+    const hpa = await eventually('HPA', () => client.getOrUndefined<Hpa>(hpaRef(ns, 'orders')));
     expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 7]);
     expect(hpa.metadata.ownerReferences?.[0]?.kind).toBe('ExpressApp');
     await eventually('replicas released', async () => {
@@ -128,17 +123,7 @@ describe('1. replica counts', () => {
       return entry && !JSON.stringify(entry.fieldsV1).includes('"f:replicas"');
     });
     applyApp(ns, 'orders', { replicas: 3, redis: { host: 'redis-a' } });
-    await eventually(
-      'HPA deleted',
-      async () =>
-        !(await client.getOrUndefined({
-          group: 'autoscaling',
-          version: 'v2',
-          plural: 'horizontalpodautoscalers',
-          namespace: ns,
-          name: 'orders',
-        })),
-    );
+    await eventually('HPA deleted', async () => !(await client.getOrUndefined(hpaRef(ns, 'orders'))));
   }, 60_000);
 });
 

@@ -117,6 +117,15 @@ export const deploymentRef = (ns: string, name: string) => ({
   namespace: ns,
   name,
 });
+export const hpaRef = (ns: string, name: string) => ({
+  group: 'autoscaling',
+  version: 'v2',
+  plural: 'horizontalpodautoscalers',
+  namespace: ns,
+  name,
+});
+/** The fields of an HPA the tests read. */
+export type Hpa = KubeObject & { spec: { minReplicas: number; maxReplicas: number } };
 export const appRef = (ns: string, name: string) => ({
   group: 'platform.sqlize.dev',
   version: 'v1alpha1',

@@ -10,12 +10,13 @@ import {
   REPO,
   adminClient,
   deploymentRef,
+  hpaRef,
+  type Hpa,
   eventually,
   kubectl,
   uniqueNamespace,
   type Deployment,
 } from './harness.js';
-import type { KubeObject } from '../../src/runtime/kube.js';
 
 const HELM = join(
   process.env.ESP_CACHE_DIR ?? join(process.env.HOME ?? '/root', '.cache/express-sqlize-platform'),
@@ -62,13 +63,7 @@ describe('helm install and upgrade of the governed chart', () => {
   it('lets the operator own its fields across helm upgrade', async () => {
     helm('install', 'orders', join(REPO, 'chart'), '-f', VALUES);
     const hpa = await eventually('HPA from the chart-rendered ExpressApp', () =>
-      client.getOrUndefined<KubeObject & { spec: { minReplicas: number; maxReplicas: number } }>({
-        group: 'autoscaling',
-        version: 'v2',
-        plural: 'horizontalpodautoscalers',
-        namespace: ns,
-        name: 'orders',
-      }),
+      client.getOrUndefined<Hpa>(hpaRef(ns, 'orders')),
     );
     expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 5]);
     const hash = await eventually(

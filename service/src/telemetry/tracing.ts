@@ -22,7 +22,7 @@ export interface Tracing {
 // Head sampling unless OTEL_TRACES_SAMPLER says otherwise: one trace in ten, and always the caller's
 // decision when a traceparent header carries one. Tracing every request cost about a fifth of a cached
 // read's CPU (make bench); a sampled trace per ten requests still shows every slow path under load.
-export const DEFAULT_SAMPLER = {
+const DEFAULT_SAMPLER = {
   OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
   OTEL_TRACES_SAMPLER_ARG: '0.1',
 };

@@ -36,9 +36,10 @@ type UserFields = Omit<Pick<UserRow, keyof UserWithSecret>, 'createdAt' | 'updat
 // uncached read by id (make bench --profile). The hottest read is one fixed statement instead, written
 // once from the model's own column mapping and still timed by the query metrics (sequelize.query).
 function selectByIdSql(model: ModelStatic<UserRow>): string {
-  const attributes = Object.entries(model.getAttributes());
-  const columns = attributes.map(([name, a]) => `"${a.field ?? name}" AS "${name}"`).join(', ');
-  return `SELECT ${columns} FROM "${model.tableName}" WHERE "${model.getAttributes().id.field ?? 'id'}" = $1`;
+  const attributes = model.getAttributes();
+  const column = (name: string) => `"${attributes[name as keyof typeof attributes]?.field ?? name}"`;
+  const columns = Object.keys(attributes).map((name) => `${column(name)} AS "${name}"`);
+  return `SELECT ${columns.join(', ')} FROM "${model.tableName}" WHERE ${column('id')} = $1`;
 }
 
 function toUser(row: UserFields): UserWithSecret {
