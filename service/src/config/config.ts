@@ -316,7 +316,7 @@ function toConfig(e: Env) {
   };
 }
 
-export const configSchema = envSchema.transform(toConfig);
+const configSchema = envSchema.transform(toConfig);
 export type Config = z.infer<typeof configSchema>;
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
