@@ -66,10 +66,13 @@ export const isNamespaceTerminating = (e: unknown): boolean =>
   e instanceof ApiError && e.status === 403 && e.message.includes('because it is being terminated');
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409;
 
-export interface ResourceRef {
+export interface GroupVersionResource {
   group: string; // '' for the core group
   version: string;
   plural: string;
+}
+
+export interface ResourceRef extends GroupVersionResource {
   namespace?: string | undefined;
   name?: string | undefined;
   subresource?: string | undefined;
@@ -225,3 +228,9 @@ export class KubeClient {
     }
   }
 }
+
+/** The requests a controller makes, as a type: the reconciler's unit test passes an in-memory cluster. */
+export type KubeApi = Pick<
+  KubeClient,
+  'get' | 'getOrUndefined' | 'apply' | 'mergePatch' | 'jsonPatch' | 'create' | 'delete'
+>;

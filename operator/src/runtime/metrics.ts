@@ -1,6 +1,7 @@
 // Prometheus metrics under controller-runtime's names, so dashboards and alerts written for Go
 // operators work unchanged, plus the watch restarts and API writes this runtime adds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ReconcileMetrics } from './reconcile-loop.js';
 import type { QueueMetrics } from './workqueue.js';
 
 export class OperatorMetrics {
@@ -77,6 +78,19 @@ export class OperatorMetrics {
       depth: (n) => this.queueDepth.set(labels, n),
       added: () => this.queueAdds.inc(labels),
       retried: () => this.queueRetries.inc(labels),
+    };
+  }
+
+  reconcileMetrics(controller: string): ReconcileMetrics {
+    return {
+      started: () => {
+        const end = this.reconcileTime.startTimer({ controller });
+        return (result) => {
+          end();
+          this.reconcileTotal.inc({ controller, result });
+          if (result === 'error') this.reconcileErrors.inc({ controller });
+        };
+      },
     };
   }
 

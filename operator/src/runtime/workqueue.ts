@@ -88,10 +88,6 @@ export class WorkQueue {
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   private take(key: string): string {
     this.processing.add(key);
     this.dirty.delete(key);
@@ -108,35 +104,4 @@ export class WorkQueue {
     this.queue.push(key);
     this.metrics.depth(this.queue.length);
   }
-}
-
-export type ReconcileResult = { requeueAfterMs?: number } | void;
-
-/**
- * Runs `workers` loops that take keys and call `reconcile`; a thrown error requeues the key with
- * backoff, success forgets its failures. Resolves when the queue is shut down and every loop ended.
- */
-export async function runWorkers(
-  queue: WorkQueue,
-  workers: number,
-  reconcile: (key: string) => Promise<ReconcileResult>,
-  onError: (key: string, err: unknown) => void = () => {},
-): Promise<void> {
-  const loop = async (): Promise<void> => {
-    for (;;) {
-      const key = await queue.get();
-      if (key === undefined) return;
-      try {
-        const result = await reconcile(key);
-        queue.forget(key);
-        if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
-      } catch (err) {
-        onError(key, err);
-        queue.addRateLimited(key);
-      } finally {
-        queue.done(key);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: workers }, loop));
 }
