@@ -38,7 +38,10 @@ export class Manager {
     @inject(TOKENS.Metrics) private readonly metrics: OperatorMetrics,
     @inject(TOKENS.Logger) private readonly log: Logger,
   ) {
-    this.queue = new WorkQueue(defaultControllerRateLimiter(), metrics.queueMetrics(CONTROLLER));
+    this.queue = new WorkQueue(
+      defaultControllerRateLimiter(),
+      metrics.queueMetrics(CONTROLLER, () => this.queue.inFlightSeconds()),
+    );
     registerHandlers(caches, this.queue);
   }
 
@@ -76,7 +79,7 @@ export class Manager {
       this.resync = setInterval(() => this.enqueueAll(), this.cfg.RESYNC_SECONDS * 1000);
     }
     this.workers = runWorkers(this.queue, this.cfg.WORKERS, (key) => this.reconciler.reconcile(key), {
-      metrics: this.metrics.reconcileMetrics(CONTROLLER),
+      metrics: this.metrics.reconcileMetrics(CONTROLLER, this.cfg.WORKERS),
       onError: (key, err) =>
         this.log.warn('reconcile failed; retrying with backoff', {
           key,
