@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { RESOURCES, ref } from '../../api/resources.js';
 import { KIND, type ExpressApp } from '../../api/v1alpha1/types.js';
-import { Informer, objectKey, type RestartReason } from '../../runtime/informer.js';
+import { objectKey, type RestartReason } from '../../runtime/informer.js';
+import { NamespacedCache } from '../../runtime/namespaced-cache.js';
 import {
   FIELD_MANAGER,
   resourcePath,
@@ -21,25 +22,23 @@ export interface SecretSummary extends KubeObject {
 }
 
 export interface Caches {
-  apps: Informer<ExpressApp & KubeObject>;
-  deployments: Informer<DeploymentLike>;
-  secrets: Informer<SecretSummary>;
-  hpas: Informer<KubeObject>;
-  configMaps: Informer<KubeObject>;
+  apps: NamespacedCache<ExpressApp & KubeObject>;
+  deployments: NamespacedCache<DeploymentLike>;
+  secrets: NamespacedCache<SecretSummary>;
+  hpas: NamespacedCache<KubeObject>;
+  configMaps: NamespacedCache<KubeObject>;
 }
 
 /** What the reconciler reads from the caches: single objects by namespace and name. */
 export type CacheReaders = { [K in keyof Caches]: Pick<Caches[K], 'get'> };
 
 export interface CacheOptions {
-  namespace: string;
+  /** The watched namespaces; empty: every namespace. */
+  namespaces: readonly string[];
   quietMs: number;
   onRestart: (resource: string, reason: RestartReason, err?: unknown) => void;
   onError: (resource: string, err: unknown) => void;
 }
-
-const collection = (gvr: GroupVersionResource, namespace: string): string =>
-  resourcePath(ref(gvr, namespace || undefined));
 
 /** Secret values never enter the cache: only a hash per key, enough to roll pods when one changes. */
 export function summarizeSecret(o: KubeObject): SecretSummary {
@@ -82,9 +81,8 @@ export function makeCaches(client: KubeClient, o: CacheOptions): Caches {
     gvr: GroupVersionResource,
     extra: { labelSelector?: string; transform?: (x: KubeObject) => T } = {},
   ) =>
-    new Informer<T>(client, {
+    new NamespacedCache<T>(client, o.namespaces, (ns) => resourcePath(ref(gvr, ns || undefined)), {
       name: gvr.plural,
-      path: collection(gvr, o.namespace),
       quietMs: o.quietMs,
       labelSelector: extra.labelSelector,
       ...(extra.transform ? { transform: extra.transform } : {}),
@@ -162,5 +160,5 @@ export async function startCaches(caches: Caches): Promise<void> {
 }
 
 export async function stopCaches(caches: Caches): Promise<void> {
-  await Promise.all(Object.values(caches).map((c: Informer<KubeObject>) => c.stop()));
+  await Promise.all(Object.values(caches).map((c: NamespacedCache<KubeObject>) => c.stop()));
 }
