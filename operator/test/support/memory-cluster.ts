@@ -143,7 +143,11 @@ export class MemoryCluster implements KubeApi {
     if (r.plural === RESOURCES.namespaces.plural && !this.read(r)) {
       // Every namespace that holds an object exists and is active.
       const used = [...this.objects.values()].some((o) => o.metadata.namespace === r.name);
-      if (used) return Promise.resolve({ metadata: { name: r.name! }, status: { phase: 'Active' } } as T);
+      if (used)
+        return Promise.resolve({
+          metadata: { name: r.name! },
+          status: { phase: 'Active' },
+        } as KubeObject as T);
     }
     return Promise.resolve(this.read<T>(r));
   }
