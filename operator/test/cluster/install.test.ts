@@ -65,7 +65,7 @@ describe('aggregated roles and categories', () => {
     expect(canI(['create', 'expressapps.platform.sqlize.dev', '-n', ns, '--as=bob'])).toBe('no');
     expect(canI(['list', 'expressapps.platform.sqlize.dev', '-n', ns, '--as=bob'])).toBe('yes');
     expect(canI(['list', 'expressapps.platform.sqlize.dev', '-n', 'default', '--as=alice'])).toBe('no');
-  });
+  }, 60_000);
 
   it('lists ExpressApps in kubectl get all and get platform', () => {
     kubectl(['create', '-f', '-'], app(ns, 'listed'));
@@ -140,5 +140,5 @@ describe('namespaced overlay (WATCH_NAMESPACES with Roles)', () => {
     // The apiserver's default, not the operator's 3.
     expect((await client.get<Deployment>(deploymentRef(other, 'orders'))).spec.replicas).toBe(1);
     expect(op!.logs).not.toMatch(/forbidden/i);
-  });
+  }, 60_000);
 });
