@@ -8,7 +8,7 @@ KUBECONFORM ?= $(TOOLS_BIN)/kubeconform
 export HELM3 HELM4 KUBECONFORM
 CHART_CI_VALUES := $(sort $(wildcard chart/ci/*.yaml))
 
-.PHONY: chart-lint chart-template-check chart-schema-test chart-docs chart-docs-check test-chart
+.PHONY: chart-lint chart-template-check chart-schema-test chart-docs chart-docs-check chart-flags-watch-check test-chart
 
 # A missing binary is built by `make tools`; present ones cost nothing.
 $(HELM3) $(HELM4) $(KUBECONFORM):
@@ -35,7 +35,10 @@ chart-docs: deps ## regenerate the values table of chart/README.md from the comm
 chart-docs-check: deps ## fail when chart/README.md's values table is stale or a value lacks a description
 	@node hack/chart/values-docs.ts --check
 
-test-chart: chart-lint chart-template-check chart-schema-test chart-docs-check ## every static check of the chart
+chart-flags-watch-check: $(HELM3) $(HELM4) deps ## featureFlags.watch renders a Role for <name>-flags only, a token in the app pods only, API egress; nothing when off
+	@node hack/chart/flags-watch-check.ts
+
+test-chart: chart-lint chart-template-check chart-schema-test chart-docs-check chart-flags-watch-check ## every static check of the chart
 TEST_TIERS += test-chart
 
 # Container images. No registry is reachable here: `docker-base` builds a local stand-in for the
