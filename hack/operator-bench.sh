@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench-operator: operator figures (printed, not asserted) against $KUBECONFIG or the local
 # control plane. BENCH_CHANGES (100), BENCH_APPS (200), BENCH_IDLE_SECONDS (600) and
-# BENCH_RESYNC_SECONDS (30) size the run.
+# BENCH_RESYNC_SECONDS (30) size the run; BENCH_FLAG_CHANGES (10) and BENCH_FLAG_REPLICAS (3) the
+# flag propagation phase (service processes from service/dist, so `make build` comes first).
 set -euo pipefail
 LOG_TAG=operator-bench; source "$(dirname "$0")/lib.sh"
 export PATH="$CACHE_ROOT/bin:$PATH"

@@ -6,6 +6,7 @@
 //   test/postgres-faults  a PostgreSQL they stop and restart, real processes (make test-integration)
 //   test/prometheus       a real Prometheus, Redis and PostgreSQL (make test-observability)
 //   test/redis            a real Redis and PostgreSQL: its own config, test/redis/jest.config.js
+//   test/cluster          the local control plane (make test-service-cluster)
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -35,6 +36,8 @@ export default {
       displayName: 'faults',
       testMatch: ['<rootDir>/test/postgres-faults/**/*.test.ts'],
     },
+    // Restarts the API server of the local control plane: run alone (--runInBand).
+    { ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] },
   ],
   // Entry points only parse arguments and call into src; the tests start them as processes.
   // The Redis adapters and the breaker only run against a real Redis: make test-redis covers them
@@ -47,6 +50,8 @@ export default {
     '!src/telemetry/tracing.ts',
     '!src/infrastructure/redis/**',
     '!src/infrastructure/resilience/**',
+    // Runs only against a Kubernetes API: make test-service-cluster covers it.
+    '!src/infrastructure/flags/configmap-feed.ts',
   ],
   coverageReporters: ['text-summary', 'json-summary', 'lcov'],
   coverageThreshold: { global: { lines: 85 } },

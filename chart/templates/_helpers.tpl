@@ -137,7 +137,7 @@ every user out).
 
 {{/* Names of the environment the chart sets itself; extraEnvVars and config.extra may not repeat them. */}}
 {{- define "express-sqlize.reservedEnv" -}}
-{{- $names := list "NODE_ENV" "PORT" "LOG_LEVEL" "SERVICE_NAME" "REGION" "ZONE" "TRUST_PROXY" "CORS_ORIGINS" "SHUTDOWN_DELAY_MS" "SHUTDOWN_TIMEOUT_MS" "FEATURE_FLAGS_FILE" "METRICS_PORT" "DB_DIALECT" "DB_HOST" "DB_PORT" "DB_NAME" "DB_USER" "DB_PASSWORD" "DATABASE_URL" "DB_STORAGE" "JWT_SECRET" "JWT_EXPIRES_IN" "REDIS_HOST" "REDIS_PORT" "REDIS_DB" "REDIS_TLS" "REDIS_KEY_PREFIX" "REDIS_PASSWORD" "POD_NAME" "POD_NAMESPACE" "NODE_NAME" "MIGRATE_ON_BOOT" "METRICS_PREFIX" "ADMIN_EMAIL" "ADMIN_PASSWORD" "REDIS_URL" -}}
+{{- $names := list "NODE_ENV" "PORT" "LOG_LEVEL" "SERVICE_NAME" "REGION" "ZONE" "TRUST_PROXY" "CORS_ORIGINS" "SHUTDOWN_DELAY_MS" "SHUTDOWN_TIMEOUT_MS" "FEATURE_FLAGS_FILE" "FEATURE_FLAGS_CONFIGMAP" "METRICS_PORT" "DB_DIALECT" "DB_HOST" "DB_PORT" "DB_NAME" "DB_USER" "DB_PASSWORD" "DATABASE_URL" "DB_STORAGE" "JWT_SECRET" "JWT_EXPIRES_IN" "REDIS_HOST" "REDIS_PORT" "REDIS_DB" "REDIS_TLS" "REDIS_KEY_PREFIX" "REDIS_PASSWORD" "POD_NAME" "POD_NAMESPACE" "NODE_NAME" "MIGRATE_ON_BOOT" "METRICS_PREFIX" "ADMIN_EMAIL" "ADMIN_PASSWORD" "REDIS_URL" -}}
 {{- toJson $names -}}
 {{- end -}}
 
@@ -312,6 +312,9 @@ CORS_ORIGINS: {{ . | quote }}
 SHUTDOWN_DELAY_MS: {{ mul .Values.shutdown.delaySeconds 1000 | quote }}
 SHUTDOWN_TIMEOUT_MS: {{ mul .Values.shutdown.timeoutSeconds 1000 | quote }}
 FEATURE_FLAGS_FILE: "/etc/express-sqlize/flags/flags.json"
+{{- if .Values.featureFlags.watch }}
+FEATURE_FLAGS_CONFIGMAP: {{ printf "%s-flags" (include "express-sqlize.fullname" .) | quote }}
+{{- end }}
 METRICS_PREFIX: {{ .Values.metrics.prefix | quote }}
 {{- if .Values.metrics.port }}
 METRICS_PORT: {{ .Values.metrics.port | quote }}

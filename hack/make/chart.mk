@@ -12,7 +12,7 @@ CHART_VERSION := $(shell sed -n 's/^version: //p' chart/Chart.yaml)
 CHART_PACKAGE_DIR ?= .local/chart
 CHART_PACKAGE := $(CHART_PACKAGE_DIR)/express-sqlize-$(CHART_VERSION).tgz
 
-.PHONY: chart-lint chart-template-check chart-schema-test chart-render-test chart-docs chart-docs-check chart-package chart-package-check test-chart
+.PHONY: chart-lint chart-template-check chart-schema-test chart-render-test chart-docs chart-docs-check chart-package chart-package-check chart-flags-watch-check test-chart
 
 # A missing binary is built by `make tools`; present ones cost nothing.
 $(HELM3) $(HELM4) $(KUBECONFORM):
@@ -50,7 +50,10 @@ chart-package: $(HELM4) ## package chart/ into .local/chart/express-sqlize-<vers
 chart-package-check: chart-package ## the packaged chart renders exactly as chart/ does, with every ci/ values file
 	@hack/chart/package-check.sh $(CHART_PACKAGE)
 
-test-chart: chart-lint chart-template-check chart-schema-test chart-render-test chart-docs-check chart-package-check ## every static check of the chart
+chart-flags-watch-check: $(HELM3) $(HELM4) deps ## featureFlags.watch renders a Role for <name>-flags only, a token in the app pods only, API egress; nothing when off
+	@node hack/chart/flags-watch-check.ts
+
+test-chart: chart-lint chart-template-check chart-schema-test chart-render-test chart-docs-check chart-package-check chart-flags-watch-check ## every static check of the chart
 TEST_TIERS += test-chart
 
 # Container images. No registry is reachable here: `docker-base` builds a local stand-in for the

@@ -36,7 +36,7 @@ test-operator-unit: deps ## operator unit tests: work queue, backoff, informer t
 test-operator: operator-build tools ## operator against the local control plane (started and stopped here unless running): behaviours, failover, restarts
 	@hack/cluster/with-cluster.sh hack/operator-test.sh
 
-bench-operator: operator-build tools ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS
+bench-operator: build tools ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS, flag propagation to 3 service replicas p50/max
 	@hack/cluster/with-cluster.sh hack/operator-bench.sh
 
 TEST_TIERS += test-operator-chart

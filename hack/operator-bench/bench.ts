@@ -5,16 +5,23 @@
 //  2. time for M ExpressApps to become Ready, and the operator's resident memory then, next to
 //     kube-controller-manager's;
 //  3. writes during idle resyncs (operator's own count and the apiserver's count of writes to
-//     ExpressApps), which must be 0.
+//     ExpressApps), which must be 0;
+//  4. feature flag propagation: BENCH_FLAG_CHANGES (10) changes of spec.featureFlags, each timed until
+//     the last of BENCH_FLAG_REPLICAS (3) service processes (service/dist, watching the flags
+//     ConfigMap through the API with this KUBECONFIG) serves it, p50 and max; the operator's share
+//     (ExpressApp change -> ConfigMap written) is printed next to it.
 // Runs the compiled operator (operator/dist) as a child process. Node strips the types of this file.
 import { spawn } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../operator/dist/runtime/kube.js';
 import { Informer } from '../../operator/dist/runtime/informer.js';
 import { chartDeployment as fixture } from '../../operator/test/fixtures/chart-deployment.ts';
+import { formatPropagation, untilEveryReplicaServes } from '../../e2e/lib/flag-propagation.ts';
+import { startServer, type Server } from '../../service/test/support/processes.ts';
 
 // The target Deployment as the governed chart renders it, with chart replicas 1.
 const chartDeployment = (name: string, ns: string) => fixture(name, ns, 1);
@@ -25,6 +32,8 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const APPS = Number(process.env.BENCH_APPS ?? 200);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 600);
 const RESYNC_SECONDS = Number(process.env.BENCH_RESYNC_SECONDS ?? 30);
+const FLAG_CHANGES = Number(process.env.BENCH_FLAG_CHANGES ?? 10);
+const FLAG_REPLICAS = Number(process.env.BENCH_FLAG_REPLICAS ?? 3);
 
 type Obj = {
   metadata: { name: string; namespace?: string; generation?: number; ownerReferences?: { name: string }[] };
@@ -169,6 +178,9 @@ async function main() {
       `  peer: Deployment controller   p50 ${pct(peer, 50).toFixed(1)} ms  p99 ${pct(peer, 99).toFixed(1)} ms  (Deployment change -> ReplicaSet change)`,
     );
 
+    // --- 4. (run before the load of phase 2) flag propagation to running service replicas
+    await flagPropagation(ns);
+
     // --- 2. M ExpressApps to Ready
     const names = Array.from({ length: APPS }, (_, i) => `app-${i}`);
     const t0 = Date.now();
@@ -220,6 +232,86 @@ async function main() {
     // The namespace goes first, while the operator still runs to drop the finalizers.
     kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=180s']);
     op.kill('SIGTERM');
+  }
+}
+
+async function flagPropagation(ns: string): Promise<void> {
+  const name = 'flags';
+  kubectl(
+    ['apply', '--server-side', '--field-manager=helm', '-f', '-'],
+    JSON.stringify(chartDeployment(name, ns)),
+  );
+  kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify(appObj(name, 1)));
+  const configMaps = new Informer<Obj & { data?: Record<string, string> }>(client, {
+    name: 'configmaps',
+    path: `/api/v1/namespaces/${ns}/configmaps`,
+  });
+  let waiter: (() => void) | undefined;
+  configMaps.addHandlers({ add: () => waiter?.(), update: () => waiter?.() });
+  await configMaps.start();
+  const flagsJson = () => configMaps.get(ns, `${name}-flags`)?.data?.['flags.json'] ?? '';
+  const untilConfigMap = (benchFlag: boolean) =>
+    new Promise<void>((res) => {
+      waiter = () => {
+        if (flagsJson().includes(`"benchFlag":${benchFlag}`)) {
+          waiter = undefined;
+          res();
+        }
+      };
+      waiter();
+    });
+  const state = mkdtempSync(join(tmpdir(), 'flags-bench-'));
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < FLAG_REPLICAS; i++) {
+      mkdirSync(join(state, String(i)));
+      servers.push(
+        await startServer({
+          STATE_DIR: join(state, String(i)),
+          DB_DIALECT: 'sqlite',
+          LOG_LEVEL: 'warn',
+          BCRYPT_COST: '4',
+          FEATURE_FLAGS_CONFIGMAP: `${name}-flags`,
+          POD_NAMESPACE: ns,
+          KUBECONFIG,
+        }),
+      );
+    }
+    const urls = servers.map((s) => `http://127.0.0.1:${s.port}`);
+    await untilEveryReplicaServes(urls, { newCheckout: true }, performance.now());
+    const toLast: number[] = [];
+    const toConfigMap: number[] = [];
+    for (let i = 0; i < FLAG_CHANGES; i++) {
+      const benchFlag = i % 2 === 0;
+      const t0 = performance.now();
+      const written = untilConfigMap(benchFlag).then(() => toConfigMap.push(performance.now() - t0));
+      await client.mergePatch(
+        { group: 'platform.sqlize.dev', version: 'v1alpha1', plural: 'expressapps', namespace: ns, name },
+        { spec: { featureFlags: { newCheckout: true, benchFlag } } },
+      );
+      toLast.push(await untilEveryReplicaServes(urls, { benchFlag }, t0));
+      await written;
+    }
+    console.log(`feature flag propagation, ${FLAG_REPLICAS} service replicas watching their ConfigMap:`);
+    console.log(`  ${formatPropagation('ExpressApp change -> last replica serving it', toLast)}`);
+    console.log(
+      `  ${formatPropagation('of which ExpressApp change -> ConfigMap written (operator)', toConfigMap)}`,
+    );
+    console.log(
+      '  peer: the ConfigMap volume alone follows at the kubelet sync (60 s period plus its cache TTL)',
+    );
+  } finally {
+    // Gone before phase 2, which counts the ExpressApps of the namespace.
+    kubectl(['delete', '-n', ns, 'expressapp', name, '--wait=true', '--timeout=60s']);
+    kubectl(['delete', '-n', ns, 'deployment', name, '--wait=true', '--timeout=60s']);
+    await configMaps.stop();
+    await Promise.all(
+      servers.map((s) => {
+        s.child.kill('SIGTERM');
+        return s.exited;
+      }),
+    );
+    rmSync(state, { recursive: true, force: true });
   }
 }
 

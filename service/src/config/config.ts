@@ -160,6 +160,7 @@ const envSchema = z
     GIT_SHA: optionalString,
     APP_VERSION: optionalString,
     POD_NAME: optionalString,
+    POD_NAMESPACE: optionalString,
     HOSTNAME: optionalString,
 
     TRUST_PROXY: trustProxy.default(false),
@@ -190,6 +191,12 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(20_000),
 
     FEATURE_FLAGS_FILE: optionalString,
+    // The flags ConfigMap to watch through the Kubernetes API (in namespace POD_NAMESPACE); unset: the file only.
+    FEATURE_FLAGS_CONFIGMAP: z
+      .string()
+      .regex(/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/, 'a ConfigMap name (lower-case DNS subdomain)')
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
   })
   // Unknown variables are the rest of the environment: ignore them.
   .loose();
@@ -313,6 +320,9 @@ function toConfig(e: Env) {
     },
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     featureFlagsFile: e.FEATURE_FLAGS_FILE,
+    featureFlagsConfigMap: e.FEATURE_FLAGS_CONFIGMAP
+      ? { name: e.FEATURE_FLAGS_CONFIGMAP, namespace: e.POD_NAMESPACE }
+      : undefined,
   };
 }
 
@@ -343,6 +353,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
   if (db.pool.min > db.pool.max) problems.push('DB_POOL_MIN: must not exceed DB_POOL_MAX');
+  if (config.featureFlagsConfigMap && !config.featureFlagsConfigMap.namespace)
+    problems.push('FEATURE_FLAGS_CONFIGMAP: needs POD_NAMESPACE, the namespace of the ConfigMap');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -97,10 +97,20 @@ export class DistributedRuntime {
       negativeTtlSeconds: c.negativeTtlSeconds,
       log: loggers.get('cache'),
     });
+    // loadConfig has made sure a watched ConfigMap comes with its namespace.
+    const watched = config.featureFlagsConfigMap;
+    const namespace = watched?.namespace;
     this.flags = new FileFeatureFlags({
       file: config.featureFlagsFile,
       defaults: { ...FLAG_DEFAULTS },
       log: loggers.get('flags'),
+      feed:
+        watched && namespace
+          ? async () => {
+              const { ConfigMapFlagsFeed } = await import('../infrastructure/flags/configmap-feed.js');
+              return new ConfigMapFlagsFeed({ namespace, name: watched.name, log: loggers.get('flags') });
+            }
+          : undefined,
     });
     // Without Redis the events go to the in-process bus the same way.
     this.relay = new OutboxRelay(sequelize, this.bus, {

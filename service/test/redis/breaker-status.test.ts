@@ -5,11 +5,11 @@ import {
   createRedisConnection,
   guardOfflineQueue,
   RedisUnavailableError,
-  retryDelay,
   settingsFromUrl,
 } from '../../src/infrastructure/redis/connection.js';
 import { RedisLock } from '../../src/infrastructure/redis/lock.js';
 import { parseInfo, probeRedisStatus } from '../../src/infrastructure/redis/status.js';
+import { retryDelay } from '../../src/infrastructure/resilience/backoff.js';
 import { BreakerOpenError, BreakerRegistry } from '../../src/infrastructure/resilience/breaker.js';
 import { REDIS_URL, figure, redisCtl, testPrefix, waitFor } from './support.js';
 

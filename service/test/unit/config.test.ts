@@ -79,6 +79,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ JWT_SECRET: 'short' }).jwt.secret).toBe('short');
   });
 
+  it('watches a flags ConfigMap only when one is named, and then needs its namespace', () => {
+    expect(loadConfig({}).featureFlagsConfigMap).toBeUndefined();
+    expect(loadConfig({ FEATURE_FLAGS_CONFIGMAP: '' }).featureFlagsConfigMap).toBeUndefined();
+    expect(
+      loadConfig({ FEATURE_FLAGS_CONFIGMAP: 'orders-flags', POD_NAMESPACE: 'shop' }).featureFlagsConfigMap,
+    ).toEqual({ name: 'orders-flags', namespace: 'shop' });
+    expect(() => loadConfig({ FEATURE_FLAGS_CONFIGMAP: 'orders-flags' })).toThrow(
+      /FEATURE_FLAGS_CONFIGMAP: needs POD_NAMESPACE/,
+    );
+    expect(() => loadConfig({ FEATURE_FLAGS_CONFIGMAP: 'Orders_Flags', POD_NAMESPACE: 'shop' })).toThrow(
+      /FEATURE_FLAGS_CONFIGMAP: .*ConfigMap name/,
+    );
+  });
+
   it('converts durations', () => {
     expect(durationToSeconds('15m')).toBe(900);
     expect(durationToSeconds('7d')).toBe(604_800);

@@ -23,7 +23,8 @@ export interface LoggerProvider {
   get(category: string): Logger;
 }
 
-// Run-time switches (FEATURE_FLAGS_FILE); the file-backed adapter is in infrastructure/flags.
+// Run-time switches (FEATURE_FLAGS_FILE, carried faster by the FEATURE_FLAGS_CONFIGMAP watch); the
+// adapters are in infrastructure/flags.
 export interface FeatureFlags {
   isEnabled(name: string): boolean;
   all(): Record<string, boolean>;

@@ -1,4 +1,5 @@
-// /api/v1/flags: the live feature flags of this replica, with the revision of the file they came from.
+// /api/v1/flags: the live feature flags of this replica, the revision (hash) of the content they came
+// from, and which path brought it: the mounted file, or the ConfigMap watch while that is live.
 import { Router } from 'express';
 import type { FileFeatureFlags } from '../../infrastructure/flags/feature-flags.js';
 
@@ -10,6 +11,10 @@ export function flagsRoutes(flags: FileFeatureFlags, source: string | undefined)
       revision: flags.revision,
       loadedAt: flags.loadedAt?.toISOString() ?? null,
       source: source ?? null,
+      appliedFrom: flags.source,
+      watch: flags.feed
+        ? { from: flags.feed.description, live: flags.feed.live, restarts: flags.feed.restarts }
+        : null,
     });
   });
   return router;

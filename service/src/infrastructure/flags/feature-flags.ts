@@ -5,11 +5,18 @@
 // `..data` symlink; the file's own path never sees a write. So the watch is on the directory (any
 // event there triggers a re-read and a content comparison), with a slow poll as a safety net for
 // filesystems where watches do not fire. A file that does not parse keeps the last good flags.
+//
+// A feed (the ConfigMap watched through the Kubernetes API, configmap-feed.ts) carries the same
+// content faster. While the feed is live its content is applied and the file's is not: the file
+// lags behind it, and applying it would step back to an older revision. While the feed is down, a
+// file whose content changes is applied as before. Both paths hash the same text, so the revision
+// says which content a replica runs whichever path brought it.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FeatureFlags, Logger } from '../../domain/shared/ports.js';
 import type { Broadcaster } from '../redis/broadcast.js';
+import type { FlagsFeed } from './feed.js';
 import { silentLogger } from '../logging/silent-logger.js';
 
 // Flags that switch the service's own features; a flags file can turn them off at run time. `cache`
@@ -25,7 +32,17 @@ export interface FileFlagsOptions {
   watch?: boolean;
   pollMs?: number;
   log?: Logger;
+  // Made at start(), so its client library loads only where a feed is configured.
+  feed?: () => Promise<FlagsFeed>;
+  // How long start() waits for the feed's first reading before it goes on with the file's.
+  feedSyncTimeoutMs?: number;
 }
+
+export type FlagsSource = 'file' | 'feed' | 'defaults';
+
+// A short hash of the content: which revision of the flags a replica runs ('' for none).
+const digestOf = (text: string | undefined) =>
+  text === undefined ? '' : createHash('sha256').update(text).digest('hex').slice(0, 12);
 
 export function parseFlags(text: string): Record<string, boolean> {
   const data: unknown = JSON.parse(text);
@@ -45,6 +62,9 @@ export function parseFlags(text: string): Record<string, boolean> {
 export class FileFeatureFlags implements FeatureFlags {
   private flags: Record<string, boolean> = {};
   private digest = '';
+  private fileDigest: string | undefined;
+  private appliedFrom: FlagsSource = 'defaults';
+  private liveFeed?: FlagsFeed;
   private watcher?: fs.FSWatcher;
   private poll?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
@@ -72,46 +92,70 @@ export class FileFeatureFlags implements FeatureFlags {
     return this.digest;
   }
 
+  // Which path the live flags came by.
+  get source(): FlagsSource {
+    return this.appliedFrom;
+  }
+
+  get feed(): FlagsFeed | undefined {
+    return this.liveFeed;
+  }
+
   onChange(listener: (flags: Record<string, boolean>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  // Reads the file now; true when the flags changed.
+  // Reads the file now; true when the flags changed. While the feed is live the file is only noted.
   reload(): boolean {
     const file = this.o.file;
     if (!file) return false;
-    let text: string;
+    let text: string | undefined;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       // Missing file (optional ConfigMap not created yet): the defaults hold.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(file, err as Error);
-      return this.apply({}, '');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.fail(file, err as Error);
+        return false;
+      }
     }
-    const digest = createHash('sha256').update(text).digest('hex').slice(0, 12);
-    if (digest === this.digest) return false;
+    const digest = digestOf(text);
+    const unchanged = digest === this.fileDigest;
+    this.fileDigest = digest;
+    if (unchanged || this.liveFeed?.live) return false;
+    return this.applyText(text, 'file', file);
+  }
+
+  private applyText(text: string | undefined, source: FlagsSource, from: string): boolean {
+    const digest = digestOf(text);
+    const origin = text === undefined ? 'defaults' : source;
+    if (digest === this.digest && this.loadedAt) {
+      this.appliedFrom = origin;
+      return false;
+    }
     try {
-      return this.apply(parseFlags(text), digest);
+      return this.apply(text === undefined ? {} : parseFlags(text), digest, origin);
     } catch (err) {
-      this.fail(file, err as Error);
+      this.fail(from, err as Error);
       return false;
     }
   }
 
-  private fail(file: string, err: Error): void {
+  private fail(from: string, err: Error): void {
     this.lastError = err.message;
-    this.log.warn('feature flags file not usable; keeping the last good flags', { file, error: err.message });
+    this.log.warn('feature flags not usable; keeping the last good flags', { from, error: err.message });
   }
 
-  private apply(fileFlags: Record<string, boolean>, digest: string): boolean {
+  private apply(fileFlags: Record<string, boolean>, digest: string, source: FlagsSource): boolean {
     const before = JSON.stringify(this.flags);
     this.digest = digest;
+    this.appliedFrom = source;
     this.flags = { ...this.o.defaults, ...fileFlags };
     this.loadedAt = new Date();
     this.lastError = undefined;
     if (JSON.stringify(this.flags) === before) return false;
-    this.log.info('feature flags loaded', { revision: digest, flags: this.flags });
+    this.log.info('feature flags loaded', { revision: digest, source, flags: this.flags });
     for (const l of this.listeners) l(this.all());
     return true;
   }
@@ -138,6 +182,29 @@ export class FileFeatureFlags implements FeatureFlags {
     if (broadcaster && channel) {
       this.unsubscribe = await broadcaster.subscribe(channel, () => this.reload());
     }
+    if (this.o.feed) {
+      this.liveFeed = await this.o.feed();
+      await this.startFeed(this.liveFeed);
+    }
+  }
+
+  // Resolves at the feed's first reading, or after feedSyncTimeoutMs with the file's flags: a
+  // replica that starts while the API is away serves the file rather than not starting.
+  private startFeed(feed: FlagsFeed): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.o.feedSyncTimeoutMs ?? 2000);
+      timer.unref();
+      feed.start({
+        content: (text) => {
+          this.applyText(text, 'feed', feed.description);
+          clearTimeout(timer);
+          resolve();
+        },
+        // Going down changes nothing at once: the file is at most as new as what the feed brought.
+        // Its next change (the kubelet catching up, or a later edit) is applied by reload().
+        state: () => undefined,
+      });
+    });
   }
 
   private scheduleReload(): void {
@@ -148,6 +215,7 @@ export class FileFeatureFlags implements FeatureFlags {
   }
 
   async stop(): Promise<void> {
+    await this.liveFeed?.stop();
     this.watcher?.close();
     clearInterval(this.poll);
     clearTimeout(this.debounce);

@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { type Config, redisSettingsFromEnv } from '../../config/config.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { silentLogger } from '../logging/silent-logger.js';
+import { retryDelay } from '../resilience/backoff.js';
 
 export type RedisSettings = Config['redis'];
 
@@ -21,12 +22,6 @@ export function settingsFromUrl(url: string, keyPrefix = 'esp:'): RedisSettings 
     REDIS_KEY_PREFIX: keyPrefix,
     REDIS_TLS: String(url.startsWith('rediss://')),
   });
-}
-
-// Exponential backoff from 50 ms, capped, with up to 20% jitter so replicas do not reconnect in step.
-export function retryDelay(attempt: number, capMs: number): number {
-  const base = Math.min(50 * 2 ** Math.min(attempt - 1, 16), capMs);
-  return Math.round(base + Math.random() * base * 0.2);
 }
 
 export function redisOptions(s: RedisSettings, role: string): RedisOptions {
