@@ -10,3 +10,7 @@ test-integration: build ## service integration + fault tests on SQLite and Postg
 
 TEST_TIERS_UNIT += test-unit
 TEST_TIERS_INTEGRATION += test-integration
+
+.PHONY: docs-screenshot
+docs-screenshot: build ## re-take service/docs/api-docs.png: /docs in headless chromium (DOCS_PORT, default 3900)
+	@hack/docs-screenshot.sh
