@@ -1,4 +1,6 @@
-// winston JSON logging to stdout with request id, redaction and DEBUG=<category> levels.
+// winston logging to stdout with request id, redaction and DEBUG=<category> levels: one JSON object
+// per line (LOG_FORMAT=json, the default), or coloured lines for a developer's terminal (pretty).
+import { inspect } from 'node:util';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import winston from 'winston';
 import { currentRequestId } from './request-context.js';
@@ -54,6 +56,20 @@ const jsonLine = winston.format((info) => {
   }
 });
 
+// `12:03:04.567 info [http] request finished { status: 200, ... }`: the level in colour, the time of
+// day only, the fields that every line repeats (service) left out, the rest as util.inspect shows them.
+const prettyLine = winston.format.combine(
+  winston.format.colorize({ level: true }),
+  winston.format.printf(({ timestamp, level, message, category, service: _service, ...fields }) => {
+    const time = String(timestamp).slice(11, 23);
+    // Object.entries leaves out winston's symbol keys, which the rest pattern copies.
+    const shown = Object.fromEntries(Object.entries(fields));
+    const extra =
+      Object.keys(shown).length > 0 ? ` ${inspect(shown, { colors: true, breakLength: Infinity })}` : '';
+    return `\x1b[2m${time}\x1b[22m ${level} [${String(category)}] ${String(message)}${extra}`;
+  }),
+);
+
 class WinstonLogger implements Logger {
   constructor(private readonly w: winston.Logger) {}
   error(m: string, meta?: Record<string, unknown>) {
@@ -85,12 +101,7 @@ export class LoggerFactory implements LoggerProvider {
       addContext(),
       redactSecrets(),
       winston.format.timestamp(),
-      options.format === 'pretty'
-        ? winston.format.printf(
-            ({ timestamp, level, message, category, ...rest }) =>
-              `${String(timestamp)} ${level} [${String(category)}] ${String(message)} ${JSON.stringify(rest)}`,
-          )
-        : jsonLine(),
+      options.format === 'pretty' ? prettyLine : jsonLine(),
     );
   }
 
