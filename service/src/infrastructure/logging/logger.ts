@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import winston from 'winston';
 import { currentRequestId } from './request-context.js';
-import { BufferedLineWriter, LineWriterTransport } from './line-writer.js';
+import { LineTransport, type LineSink, stdoutLines } from './line-writer.js';
 import { redactEntry } from './redact.js';
 import type { Logger, LoggerProvider } from '../../domain/shared/ports.js';
 
@@ -92,11 +92,11 @@ class WinstonLogger implements Logger {
 export class LoggerFactory implements LoggerProvider {
   private readonly cache = new Map<string, Logger>();
   private readonly format: winston.Logform.Format;
-  // One writer for every category, so lines keep their order in the batches it writes.
-  private readonly writer: BufferedLineWriter;
+  // One sink for every category, so lines keep their order.
+  private readonly sink: LineSink;
 
   constructor(private readonly options: LoggerOptions) {
-    this.writer = options.stream ? BufferedLineWriter.to(options.stream) : BufferedLineWriter.stdout();
+    this.sink = options.stream ?? stdoutLines();
     this.format = winston.format.combine(
       addContext(),
       redactSecrets(),
@@ -116,8 +116,8 @@ export class LoggerFactory implements LoggerProvider {
           level,
           format: this.format,
           defaultMeta: { service: this.options.service, category },
-          // A transport per logger (winston pipes each logger into its own), one writer behind them all.
-          transports: [new LineWriterTransport(this.writer)],
+          // A transport per logger (winston pipes each logger into its own), one sink behind them all.
+          transports: [new LineTransport(this.sink)],
         }),
       );
       this.cache.set(category, logger);
