@@ -24,7 +24,7 @@ TEST_TIERS_INTEGRATION :=
 TEST_TIERS_CLUSTER :=
 TEST_TIERS_E2E :=
 
-.PHONY: help node deps build lint format typecheck run migrate test clean
+.PHONY: help node deps build lint format typecheck run dev migrate test clean
 
 help: ## list every target with a one-line description
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ format: deps ## rewrite files with prettier and eslint --fix
 
 run: build ## serve on http://localhost:3000 with the embedded defaults (SQLite, in-process fallbacks)
 	@npm run --silent -w service start
+
+dev: deps ## the developer loop: rebuild and restart on change, service/.env read, coloured logs
+	@npm run --silent -w service dev
 
 migrate: build ## apply pending database migrations for the configured database
 	@npm run --silent -w service migrate

@@ -1,7 +1,7 @@
-# Redis-backed primitives of the service (issue 3): locks, rate limits, cache, event bus, flags.
+# Redis-backed primitives of the service: locks, rate limits, cache, event bus, flags.
 .PHONY: test-redis
 TEST_TIERS_INTEGRATION += test-redis
-# Ports of this tier's private Redis and PostgreSQL (other tiers and helpers use the defaults).
+# Ports of this tier's private Redis and PostgreSQL (the other tiers have their own).
 REDIS_TEST_PORT ?= 56402
 PG_TEST_PORT ?= 55402
 REDIS_TEST_ARGS ?=

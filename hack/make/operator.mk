@@ -1,4 +1,4 @@
-# Operator (issue 5): the ExpressApp CRD generated from operator/src/api, the controller, its tests and
+# Operator: the ExpressApp CRD generated from operator/src/api, the controller, its tests and
 # benchmark. Cluster tiers use the local control plane (make cluster-up) or any KUBECONFIG.
 OPERATOR_KUBECONFIG ?= $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 OPERATOR_JEST := node --experimental-vm-modules $(CURDIR)/node_modules/jest/bin/jest.js

@@ -14,3 +14,7 @@ test-service-cluster: build tools ## service against the local control plane: fl
 TEST_TIERS_UNIT += test-unit
 TEST_TIERS_INTEGRATION += test-integration
 TEST_TIERS_CLUSTER += test-service-cluster
+
+.PHONY: docs-screenshot
+docs-screenshot: build ## re-take service/docs/api-docs.png: /docs in headless chromium (DOCS_PORT, default 3900)
+	@hack/docs-screenshot.sh

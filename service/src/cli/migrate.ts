@@ -1,4 +1,8 @@
 // `npm run migrate` (up) and `npm run migrate -- down`: runs migrations under the lock and exits.
+// Not umzug's runAsCLI: its commands call Umzug directly, outside Migrator's lock (a transaction-
+// scoped PostgreSQL advisory lock, or the SQLite lock file), which its before/afterCommand events
+// cannot wrap in a transaction; and its `create` command writes migration files found by glob,
+// where ours are a typed list (infrastructure/db/migrations/index.ts).
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { buildLoggers } from '../composition-root.js';

@@ -13,6 +13,7 @@ import type { Metrics } from '../infrastructure/metrics/metrics.js';
 import type { DistributedRuntime } from '../runtime/distributed.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
+import { apiDocs } from './api-docs.js';
 import { accessLog } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
@@ -21,7 +22,7 @@ import { httpLimiters } from './middleware/rate-limit.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
 import { recordMountPath } from './middleware/route-pattern.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
-import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { distributedRoutes } from './routes/distributed.js';
 import { flagsRoutes } from './routes/flags.js';
@@ -88,13 +89,10 @@ export function createApp(deps: AppDeps): Express {
   if (limiters.perClient && enabled('rate-limit')) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
-  const docsPage = renderDocsPage(openapi);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.get('/docs', (_req, res) => {
-    res.type('html').send(docsPage);
-  });
+  app.use(apiDocs(config.service.name));
 
   app.use(requireJsonBody());
   app.use(express.json({ limit: config.http.bodyLimit, strict: true }));

@@ -1,5 +1,5 @@
-// The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, and a
-// self-contained HTML page listing the operations (no CDN, no script).
+// The OpenAPI 3.1 document, generated from the same zod schemas that validate requests; /docs
+// renders it (api-docs.ts).
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { LoginBody, RefreshBody, SessionIdParams, SessionSchema, TokenResponse } from './schemas/auth.js';
@@ -212,40 +212,4 @@ export function buildOpenApiDocument(info: { title: string; version: string }) {
     },
     servers: [{ url: '/' }],
   });
-}
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-
-type Doc = ReturnType<typeof buildOpenApiDocument>;
-
-export function renderDocsPage(doc: Doc): string {
-  const rows: string[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(
-      item as Record<string, { summary?: string; responses?: Record<string, unknown> }>,
-    )) {
-      const codes = Object.keys(op.responses ?? {}).join(' ');
-      rows.push(
-        `<tr><td class="m ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</td><td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(op.summary ?? '')}</td><td>${escapeHtml(codes)}</td></tr>`,
-      );
-    }
-  }
-  const schemas = Object.keys(doc.components?.schemas ?? {})
-    .map((s) => `<li><code>${escapeHtml(s)}</code></li>`)
-    .join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)} API</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left}.m{font-weight:bold}.get{color:#06c}.post{color:#080}
-.put,.patch{color:#a60}.delete{color:#c00}</style></head>
-<body><h1>${escapeHtml(doc.info.title)} <small>${escapeHtml(doc.info.version)}</small></h1>
-<p>${escapeHtml(doc.info.description ?? '')}</p>
-<p>Machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${escapeHtml(doc.openapi)}).</p>
-<table><thead><tr><th>method</th><th>path</th><th>summary</th><th>responses</th></tr></thead><tbody>
-${rows.join('\n')}
-</tbody></table><h2>Schemas</h2><ul>${schemas}</ul></body></html>`;
 }

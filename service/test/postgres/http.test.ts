@@ -116,7 +116,7 @@ describe('HTTP surface (SQLite)', () => {
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('serves an OpenAPI 3.1 document generated from the schemas, and a docs page', async () => {
+  it('serves an OpenAPI 3.1 document generated from the schemas', async () => {
     const doc = await s.request<{
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
@@ -147,10 +147,41 @@ describe('HTTP surface (SQLite)', () => {
     };
     expect(create.additionalProperties).toBe(false);
     expect(create.required).toEqual(expect.arrayContaining(['email', 'name', 'password']));
-    const page = await s.request('GET', '/docs', { headers: { 'x-forwarded-proto': 'https' } });
-    expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(page.text).toContain('/api/v1/users/{id}');
-    expect(page.text).not.toMatch(/<script/);
+  });
+
+  it('serves Swagger UI at /docs from the service itself, under the same CSP, rendering /openapi.json', async () => {
+    const https = { headers: { 'x-forwarded-proto': 'https' } };
+    const page = await s.request('GET', '/docs', https);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    // Every script and stylesheet is a file of this service; none is inline (the CSP would block it).
+    const refs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
+    expect(refs).toEqual(expect.arrayContaining(['/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js']));
+    expect(page.text).not.toMatch(/<script>/);
+    expect(page.text).not.toMatch(/https?:\/\//);
+    const types: Record<string, RegExp> = {
+      '.css': /^text\/css/,
+      '.js': /^(text|application)\/javascript/,
+      '.png': /^image\/png/,
+    };
+    for (const ref of refs) {
+      const asset = await s.request('GET', ref, https);
+      expect([ref, asset.status]).toEqual([ref, 200]);
+      const type = types[ref.slice(ref.lastIndexOf('.'))];
+      expect(type).toBeDefined();
+      expect(asset.headers.get('content-type')).toMatch(type as RegExp);
+      expect(asset.text.length).toBeGreaterThan(100);
+    }
+    // The initializer points Swagger UI at this service's document and nowhere else (no validator badge).
+    const init = await s.request('GET', '/docs/init.js', https);
+    expect(init.text).toContain("url: '/openapi.json'");
+    expect(init.text).toContain('validatorUrl: null');
+    expect(init.text).not.toMatch(/https?:\/\//);
+    // The package's demo page (the public Petstore) is not served.
+    expect((await s.request('GET', '/docs/index.html', https)).status).toBe(404);
   });
 
   it('turns readiness false while draining and asks clients to close connections when closing', async () => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,49 @@ process.exit(3);
     expect(lines).toHaveLength(2001);
     expect(lines.slice(0, 2000).map((l) => l.i)).toEqual([...Array(2000).keys()]);
     expect(lines[2000]).toMatchObject({ level: 'error', message: 'last words', password: '[REDACTED]' });
+  });
+
+  it('keeps serving its event loop while stdout is full, and still delivers every line on exit', async () => {
+    // The reader stops reading until the child says its timer fired: a logger that waited for the
+    // pipe on the event loop would never get there. Once the reader resumes, nothing may be lost.
+    const script = path.join(dir, 'flood-then-exit.mjs');
+    const logger = distEntry('infrastructure/logging/logger.js');
+    fs.writeFileSync(
+      script,
+      `import { writeSync } from 'node:fs';
+import { LoggerFactory } from ${JSON.stringify(logger)};
+const log = new LoggerFactory({ level: 'info', format: 'json', debugCategories: [], service: 's' }).get('app');
+const count = 20000;
+for (let i = 0; i < count; i++) log.info('line', { i, pad: 'x'.repeat(200) });
+setTimeout(() => {
+  writeSync(2, 'timer fired\\n');
+  setTimeout(() => process.exit(0), 200);
+}, 50);
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const fired = new Promise<boolean>((resolve) => {
+      const deadline = setTimeout(() => resolve(false), 10_000);
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('timer fired')) {
+          clearTimeout(deadline);
+          resolve(true);
+        }
+      });
+    });
+    const timerFiredWhileStdoutWasFull = await fired;
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ timerFiredWhileStdoutWasFull, code }).toEqual({ timerFiredWhileStdoutWasFull: true, code: 0 });
+    const seen = stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i: number }).i);
+    expect(seen).toHaveLength(20000);
+    expect(seen).toEqual([...Array(20000).keys()]);
   });
 
   it('refuses a weak or missing JWT_SECRET in production', async () => {

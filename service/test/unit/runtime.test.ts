@@ -69,6 +69,28 @@ describe('logging', () => {
     });
     expect(pretty.get('x').isDebugEnabled()).toBe(true);
   });
+
+  it('LOG_FORMAT=pretty writes a coloured, human-readable line per entry, still redacted', async () => {
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (c: Buffer) => (out += c.toString()));
+    const loggers = new LoggerFactory({
+      level: 'info',
+      format: 'pretty',
+      debugCategories: [],
+      service: 's',
+      stream,
+    });
+    loggers.get('http').warn('slow request', { route: '/api/v1/users', password: 'hunter2' });
+    await new Promise((r) => setImmediate(r));
+    // eslint-disable-next-line no-control-regex -- the ANSI escapes are what is being checked
+    const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(out).toContain('\x1b[33mwarn\x1b[39m');
+    expect(plain).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} warn \[http\] slow request \{ route: '\/api\/v1\/users', password: '\[REDACTED\]' \}\n$/,
+    );
+    expect(out).not.toContain('hunter2');
+  });
 });
 
 describe('in-process adapters', () => {

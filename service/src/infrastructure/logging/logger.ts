@@ -1,8 +1,10 @@
-// winston JSON logging to stdout with request id, redaction and DEBUG=<category> levels.
+// winston logging to stdout with request id, redaction and DEBUG=<category> levels: one JSON object
+// per line (LOG_FORMAT=json, the default), or coloured lines for a developer's terminal (pretty).
+import { inspect } from 'node:util';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import winston from 'winston';
 import { currentRequestId } from './request-context.js';
-import { BufferedLineWriter, LineWriterTransport } from './line-writer.js';
+import { LineTransport, type LineSink, stdoutLines } from './line-writer.js';
 import { redactEntry } from './redact.js';
 import type { Logger, LoggerProvider } from '../../domain/shared/ports.js';
 
@@ -54,6 +56,20 @@ const jsonLine = winston.format((info) => {
   }
 });
 
+// `12:03:04.567 info [http] request finished { status: 200, ... }`: the level in colour, the time of
+// day only, the fields that every line repeats (service) left out, the rest as util.inspect shows them.
+const prettyLine = winston.format.combine(
+  winston.format.colorize({ level: true }),
+  winston.format.printf(({ timestamp, level, message, category, service: _service, ...fields }) => {
+    const time = String(timestamp).slice(11, 23);
+    // Object.entries leaves out winston's symbol keys, which the rest pattern copies.
+    const shown = Object.fromEntries(Object.entries(fields));
+    const extra =
+      Object.keys(shown).length > 0 ? ` ${inspect(shown, { colors: true, breakLength: Infinity })}` : '';
+    return `\x1b[2m${time}\x1b[22m ${level} [${String(category)}] ${String(message)}${extra}`;
+  }),
+);
+
 class WinstonLogger implements Logger {
   constructor(private readonly w: winston.Logger) {}
   error(m: string, meta?: Record<string, unknown>) {
@@ -76,21 +92,16 @@ class WinstonLogger implements Logger {
 export class LoggerFactory implements LoggerProvider {
   private readonly cache = new Map<string, Logger>();
   private readonly format: winston.Logform.Format;
-  // One writer for every category, so lines keep their order in the batches it writes.
-  private readonly writer: BufferedLineWriter;
+  // One sink for every category, so lines keep their order.
+  private readonly sink: LineSink;
 
   constructor(private readonly options: LoggerOptions) {
-    this.writer = options.stream ? BufferedLineWriter.to(options.stream) : BufferedLineWriter.stdout();
+    this.sink = options.stream ?? stdoutLines();
     this.format = winston.format.combine(
       addContext(),
       redactSecrets(),
       winston.format.timestamp(),
-      options.format === 'pretty'
-        ? winston.format.printf(
-            ({ timestamp, level, message, category, ...rest }) =>
-              `${String(timestamp)} ${level} [${String(category)}] ${String(message)} ${JSON.stringify(rest)}`,
-          )
-        : jsonLine(),
+      options.format === 'pretty' ? prettyLine : jsonLine(),
     );
   }
 
@@ -105,8 +116,8 @@ export class LoggerFactory implements LoggerProvider {
           level,
           format: this.format,
           defaultMeta: { service: this.options.service, category },
-          // A transport per logger (winston pipes each logger into its own), one writer behind them all.
-          transports: [new LineWriterTransport(this.writer)],
+          // A transport per logger (winston pipes each logger into its own), one sink behind them all.
+          transports: [new LineTransport(this.sink)],
         }),
       );
       this.cache.set(category, logger);
