@@ -1,5 +1,11 @@
-// jest for the service: ts-jest ESM; unit and integration tests are separate projects so the
-// make targets can run them apart, and the coverage gate applies to a full run.
+// jest for the service: ts-jest ESM. Each folder under test/ is named by what its suites need
+// running, and is a project of its own, so the make targets can run them apart (the project names
+// are the tiers the hack/ scripts select); the coverage gate applies to a full run.
+//   test/unit             nothing (make test-unit)
+//   test/postgres         SQLite and a real PostgreSQL (make test-integration)
+//   test/postgres-faults  a PostgreSQL they stop and restart, real processes (make test-integration)
+//   test/prometheus       a real Prometheus, Redis and PostgreSQL (make test-observability)
+//   test/redis            a real Redis and PostgreSQL: its own config, test/redis/jest.config.js
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -15,19 +21,19 @@ export default {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/postgres/**/*.test.ts'],
     },
     // make test-observability: Prometheus, Redis stopped and started, OTLP export (run alone).
     {
       ...common,
       displayName: 'observability',
-      testMatch: ['<rootDir>/test/observability/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/prometheus/**/*.test.ts'],
     },
     // Stops and restarts PostgreSQL and sends signals to real processes: run alone (--runInBand).
     {
       ...common,
       displayName: 'faults',
-      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/postgres-faults/**/*.test.ts'],
     },
   ],
   // Entry points only parse arguments and call into src; the tests start them as processes.

@@ -3,7 +3,7 @@
 OPERATOR_KUBECONFIG ?= $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 OPERATOR_JEST := node --experimental-vm-modules $(CURDIR)/node_modules/jest/bin/jest.js
 
-.PHONY: manifests verify-manifests run-operator test-operator-unit test-operator bench-operator
+.PHONY: manifests verify-manifests install-yaml verify-install-yaml test-operator-chart run-operator test-operator-unit test-operator bench-operator
 
 operator-build: deps
 	@npx tsc -b operator
@@ -13,6 +13,19 @@ manifests: operator-build ## regenerate manifests/crd from the zod types in oper
 
 verify-manifests: operator-build ## fail when the committed CRD YAML is stale (run make manifests)
 	@node operator/dist/cli/generate-crd.js --root=$(CURDIR) --check
+
+# kubectl (its kustomize renders install.yaml) comes from the tool cache; `make tools` builds it once.
+$(TOOLS_BIN)/kubectl:
+	@$(MAKE) tools
+
+install-yaml: $(TOOLS_BIN)/kubectl ## render manifests/ (kubectl kustomize) into manifests/install.yaml, the versioned one-file install
+	@hack/operator/install-yaml.sh
+
+verify-install-yaml: $(TOOLS_BIN)/kubectl ## fail when manifests/install.yaml is stale (run make install-yaml)
+	@hack/operator/install-yaml.sh --check
+
+test-operator-chart: $(HELM3) $(HELM4) $(TOOLS_BIN)/kubectl deps ## operator/chart: helm lint --strict (Helm 3 and 4), RBAC equal to manifests/, rendered values; install.yaml fresh
+	@hack/operator/chart-check.sh
 
 run-operator: operator-build ## run the operator as a local process against the current KUBECONFIG (CRD applied first)
 	@KUBECONFIG=$(OPERATOR_KUBECONFIG) hack/operator-run.sh
@@ -26,5 +39,6 @@ test-operator: operator-build tools ## operator against the local control plane 
 bench-operator: operator-build tools ## print operator figures: convergence p50/p99, idle writes, 200 apps to Ready, RSS
 	@hack/cluster/with-cluster.sh hack/operator-bench.sh
 
+TEST_TIERS += test-operator-chart
 TEST_TIERS_UNIT += test-operator-unit
 TEST_TIERS_CLUSTER += test-operator

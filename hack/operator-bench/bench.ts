@@ -87,7 +87,7 @@ async function main() {
   const op = spawn(process.execPath, [join(REPO, 'operator/dist/main.js')], {
     env: {
       ...process.env,
-      WATCH_NAMESPACE: ns,
+      WATCH_NAMESPACES: ns,
       POD_NAMESPACE: 'expressapp-system',
       LEADER_ELECTION_ID: `bench-${ns}`,
       METRICS_PORT: String(metricsPort),

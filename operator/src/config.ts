@@ -4,10 +4,22 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A comma-separated list of namespace names; empty means every namespace. */
+const namespaceList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== ''),
+  )
+  .pipe(z.array(z.string().max(63).regex(DNS_LABEL, 'each namespace must be a DNS label')));
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 const schema = z.object({
-  WATCH_NAMESPACE: z.string().default('').describe('namespace to watch; empty: all namespaces'),
+  WATCH_NAMESPACES: namespaceList.describe('namespaces to watch, comma-separated; empty: all namespaces'),
   WORKERS: int(4, 1),
   METRICS_PORT: int(8080),
   HEALTH_PORT: int(8081),

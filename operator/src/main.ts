@@ -25,9 +25,12 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const metrics = new OperatorMetrics();
-  const client = new KubeClient(kc, (verb, path) => metrics.recordWrite(verb, path));
+  const client = new KubeClient(kc, {
+    write: (verb, path) => metrics.recordWrite(verb, path),
+    response: (method, code, host) => metrics.recordResponse(method, code, host),
+  });
   const caches = makeCaches(client, {
-    namespace: cfg.WATCH_NAMESPACE,
+    namespaces: cfg.WATCH_NAMESPACES,
     quietMs: cfg.WATCH_QUIET_SECONDS * 1000,
     onRestart: (resource, reason, err) => {
       metrics.watchRestarts.inc({ resource, reason });
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
     identity: cfg.identity,
     metricsPort: cfg.METRICS_PORT,
     healthPort: cfg.HEALTH_PORT,
-    namespace: cfg.WATCH_NAMESPACE || '(all)',
+    namespaces: cfg.WATCH_NAMESPACES.length > 0 ? cfg.WATCH_NAMESPACES : '(all)',
   });
 
   const shutdown = async (signal: string, code: number) => {

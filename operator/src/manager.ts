@@ -3,14 +3,20 @@
 // never reconcile at once; a restart brings it back as a standby.
 import { inject, injectable } from 'tsyringe';
 import type { OperatorConfig } from './config.js';
-import { type ExpressAppReconciler, type Caches } from './controllers/expressapp/reconciler.js';
-import { registerHandlers, startCaches, stopCaches } from './controllers/expressapp/controller.js';
+import type { ExpressAppReconciler } from './controllers/expressapp/reconciler.js';
+import {
+  registerHandlers,
+  startCaches,
+  stopCaches,
+  type Caches,
+} from './controllers/expressapp/controller.js';
 import { objectKey } from './runtime/informer.js';
 import type { KubeClient } from './runtime/kube.js';
 import { LeaderElector } from './runtime/leader.js';
 import type { Logger } from './runtime/log.js';
 import type { OperatorMetrics } from './runtime/metrics.js';
-import { WorkQueue, runWorkers } from './runtime/workqueue.js';
+import { runWorkers } from './runtime/reconcile-loop.js';
+import { WorkQueue } from './runtime/workqueue.js';
 import { defaultControllerRateLimiter } from './runtime/backoff.js';
 import { TOKENS } from './tokens.js';
 
@@ -32,7 +38,10 @@ export class Manager {
     @inject(TOKENS.Metrics) private readonly metrics: OperatorMetrics,
     @inject(TOKENS.Logger) private readonly log: Logger,
   ) {
-    this.queue = new WorkQueue(defaultControllerRateLimiter(), metrics.queueMetrics(CONTROLLER));
+    this.queue = new WorkQueue(
+      defaultControllerRateLimiter(),
+      metrics.queueMetrics(CONTROLLER, () => this.queue.inFlightSeconds()),
+    );
     registerHandlers(caches, this.queue);
   }
 
@@ -69,17 +78,15 @@ export class Manager {
     if (this.cfg.RESYNC_SECONDS > 0) {
       this.resync = setInterval(() => this.enqueueAll(), this.cfg.RESYNC_SECONDS * 1000);
     }
-    this.workers = runWorkers(
-      this.queue,
-      this.cfg.WORKERS,
-      (key) => this.reconcileOne(key),
-      (key, err) =>
+    this.workers = runWorkers(this.queue, this.cfg.WORKERS, (key) => this.reconciler.reconcile(key), {
+      metrics: this.metrics.reconcileMetrics(CONTROLLER, this.cfg.WORKERS),
+      onError: (key, err) =>
         this.log.warn('reconcile failed; retrying with backoff', {
           key,
           err,
           retries: this.queue.numRequeues(key),
         }),
-    );
+    });
     if (!this.elector) {
       await this.workers;
       return 'stopped';
@@ -105,19 +112,5 @@ export class Manager {
 
   private enqueueAll(): void {
     for (const app of this.caches.apps.list()) this.queue.add(objectKey(app));
-  }
-
-  private async reconcileOne(key: string): Promise<void> {
-    const end = this.metrics.reconcileTime.startTimer({ controller: CONTROLLER });
-    try {
-      await this.reconciler.reconcile(key);
-      this.metrics.reconcileTotal.inc({ controller: CONTROLLER, result: 'success' });
-    } catch (err) {
-      this.metrics.reconcileTotal.inc({ controller: CONTROLLER, result: 'error' });
-      this.metrics.reconcileErrors.inc({ controller: CONTROLLER });
-      throw err;
-    } finally {
-      end();
-    }
   }
 }

@@ -1,7 +1,6 @@
 // Injection tokens (emitDecoratorMetadata is off, so every constructor parameter names its token).
 export const TOKENS = {
   Config: Symbol('Config'),
-  KubeConfig: Symbol('KubeConfig'),
   KubeClient: Symbol('KubeClient'),
   Metrics: Symbol('Metrics'),
   Logger: Symbol('Logger'),

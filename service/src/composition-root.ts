@@ -1,23 +1,24 @@
-// The composition root: the one module that knows the tsyringe container. It wires adapters to
-// ports and hands the HTTP layer and the runtime finished objects.
+// The composition root: the one module that knows the tsyringe container. It builds every adapter
+// and service (factories registered here, nothing decorated elsewhere) and hands the HTTP layer and
+// the runtime finished objects.
 import fs from 'node:fs';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import {
+  type DependencyContainer,
+  type InjectionToken,
+  instanceCachingFactory,
+  container as rootContainer,
+} from 'tsyringe';
 import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
 import { AuthService } from './domain/auth/auth.service.js';
-import type { AccountLookup, LoginThrottle } from './domain/auth/ports.js';
 import { RulesEngine, loadRules } from './domain/rules/rules.js';
-import type { RevocationStore, SessionRepository } from './domain/sessions/session.js';
 import { SessionsService } from './domain/sessions/sessions.service.js';
 import { systemClock, type Clock, type LoggerProvider } from './domain/shared/ports.js';
 import { ensureBootstrapAdmin } from './domain/users/bootstrap-admin.js';
-import type { UserRepository } from './domain/users/user.js';
-import type { UsersService } from './domain/users/users.service.js';
-import { CachedRevocationStore, CachedSessionRepository } from './distributed/auth-cache.js';
-import { distributedMetrics } from './distributed/metrics.js';
-import { DistributedRuntime } from './distributed/runtime.js';
-import { CachedUsersService } from './distributed/users-cache.js';
+import { UsersService } from './domain/users/users.service.js';
 import { createApp } from './http/app.js';
+import { CachedRevocationStore, CachedSessionRepository } from './infrastructure/cache/cached-sessions.js';
+import { CachedUserRepository } from './infrastructure/cache/cached-users.js';
 import { Database } from './infrastructure/db/database.js';
 import { Migrator } from './infrastructure/db/migrator.js';
 import {
@@ -26,18 +27,19 @@ import {
 } from './infrastructure/db/repositories/session.repository.js';
 import { SequelizeUserRepository } from './infrastructure/db/repositories/user.repository.js';
 import { createSequelize } from './infrastructure/db/sequelize.js';
+import { SequelizeUnitOfWork } from './infrastructure/db/unit-of-work.js';
 import { LoggerFactory } from './infrastructure/logging/logger.js';
 import { Metrics, type PoolStats } from './infrastructure/metrics/metrics.js';
 import { RateLimiterLoginThrottle } from './infrastructure/rate-limit/login-throttle.js';
-import type { RateLimiterFactory } from './infrastructure/rate-limit/rate-limiter.js';
 import { BcryptPasswordHasher } from './infrastructure/security/bcrypt-hasher.js';
 import { JwtTokenService } from './infrastructure/security/jwt-token-service.js';
+import { DistributedRuntime } from './runtime/distributed.js';
+import { distributedMetrics } from './runtime/distributed-metrics.js';
 import { EventLoopMonitor, diskCheck, eventLoopCheck, memoryCheck } from './runtime/health-checks.js';
 import { HealthRegistry } from './runtime/health-registry.js';
 import { Lifecycle } from './runtime/lifecycle.js';
 import { MetricsServer } from './runtime/metrics-server.js';
 import { Service } from './runtime/service.js';
-import { TOKENS } from './tokens.js';
 
 export interface BuildOptions {
   // Where log lines go; stdout by default (tests read them from a stream).
@@ -46,7 +48,6 @@ export interface BuildOptions {
 }
 
 export interface Composition {
-  container: DependencyContainer;
   service: Service;
   database: Database;
   migrator: Migrator;
@@ -99,8 +100,6 @@ export function buildLoggers(config: Config, stream?: NodeJS.WritableStream): Lo
 }
 
 export function compose(config: Config, options: BuildOptions = {}): Composition {
-  // A child container per composition, so tests can run several services in one process.
-  const c = rootContainer.createChildContainer();
   const loggers = buildLoggers(config, options.logStream);
   const log = loggers.get('app');
   const clock = options.clock ?? systemClock;
@@ -128,7 +127,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
       ? new MetricsServer(metrics, config.metrics.path, config.host, config.metrics.port)
       : undefined;
   const lifecycle = new Lifecycle();
-  // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (service/src/distributed).
+  // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (runtime/distributed.ts).
   const distributed = new DistributedRuntime(config, loggers, database.sequelize);
   // Not critical by default (HEALTH_REDIS_CRITICAL=false): Redis is shared by every replica, so a
   // critical check would take them all out of rotation at once during a Redis outage, although
@@ -141,67 +140,90 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   // Cache, lock, rate-limit, breaker and outbox counters live in the distributed parts; their
   // registry is served with the service's at /metrics and /distributed/metrics.
   metrics.include(distributedMetrics(distributed, config.metrics.prefix));
-  const rateLimiters: RateLimiterFactory = distributed.rateLimiters;
 
-  c.register(TOKENS.Config, { useValue: config });
-  c.register(TOKENS.LoggerFactory, { useValue: loggers });
-  c.register(TOKENS.Clock, { useValue: clock });
-  c.register(TOKENS.Database, { useValue: database });
-  c.register(TOKENS.Sequelize, { useValue: database.sequelize });
-  c.register(TOKENS.Distributed, { useValue: distributed });
-  c.register(TOKENS.Migrator, { useValue: migrator });
-  c.register(TOKENS.HealthRegistry, { useValue: health });
-  c.register(TOKENS.Metrics, { useValue: metrics });
-  c.register(TOKENS.Lifecycle, { useValue: lifecycle });
-  c.register(TOKENS.PasswordHasher, { useValue: new BcryptPasswordHasher(config.security.bcryptCost) });
-  c.register(TOKENS.TokenService, {
-    useValue: new JwtTokenService(
-      {
-        secret: jwt.secret,
-        issuer: config.jwt.issuer,
-        audience: config.jwt.audience,
-        accessTtl: config.jwt.accessTtl,
-        refreshTtl: config.jwt.refreshTtl,
-      },
-      clock,
-    ),
-  });
-  c.register(TOKENS.RulesEngine, { useValue: new RulesEngine(loadRules(config.rules)) });
-  c.register(TOKENS.RateLimiterFactory, { useValue: rateLimiters });
-  c.register<LoginThrottle>(TOKENS.LoginThrottle, {
-    useValue: new RateLimiterLoginThrottle(rateLimiters, {
-      maxConsecutiveFails: config.loginLimits.maxConsecutiveFails,
-      consecutiveBlockSeconds: config.loginLimits.consecutiveBlockS,
-      maxFailsPerIpDay: config.loginLimits.maxFailsPerIpDay,
-    }),
-  });
-  c.register(TOKENS.Cache, { useValue: distributed.cache });
-  c.register(TOKENS.FeatureFlags, { useValue: distributed.flags });
-  c.registerSingleton(TOKENS.UserRepository, SequelizeUserRepository);
-  // Authentication reads sessions, revoked tokens and accounts through the cache (invalidated on
-  // every replica by each write); the Sequelize adapters stay the source of truth behind them.
-  c.register<SessionRepository>(TOKENS.SessionRepository, {
-    useValue: new CachedSessionRepository(c.resolve(SequelizeSessionRepository), distributed),
-  });
-  c.register<RevocationStore>(TOKENS.RevocationStore, {
-    useValue: new CachedRevocationStore(c.resolve(SequelizeRevocationStore), distributed, clock),
-  });
-  c.registerSingleton(TOKENS.UsersService, CachedUsersService);
-  c.register<AccountLookup>(TOKENS.AccountLookup, {
-    useFactory: (r) => r.resolve<CachedUsersService>(TOKENS.UsersService),
-  });
-  c.registerSingleton(TOKENS.AuthService, AuthService);
-  c.registerSingleton(TOKENS.SessionsService, SessionsService);
+  // The domain's object graph: each part is built once, on first resolution, from its factory. A
+  // child container per composition, so tests can run several services in one process.
+  const c = rootContainer.createChildContainer();
+  const single = <T>(token: InjectionToken<T>, build: (r: DependencyContainer) => T) =>
+    c.register(token, { useFactory: instanceCachingFactory(build) });
+  const { flags, cache } = distributed;
+  single(SequelizeUserRepository, () => new SequelizeUserRepository(database));
+  // Reads of users and of the account behind a token come through the cache (dropped on every
+  // replica after each committed change); the Sequelize adapters stay the source of truth.
+  single(
+    CachedUserRepository,
+    (r) =>
+      new CachedUserRepository(r.resolve(SequelizeUserRepository), cache, flags, {
+        listTtlSeconds: Math.min(30, config.distributed.cache.ttlSeconds),
+      }),
+  );
+  single(
+    CachedSessionRepository,
+    () => new CachedSessionRepository(new SequelizeSessionRepository(database, clock), cache, flags),
+  );
+  single(
+    CachedRevocationStore,
+    () => new CachedRevocationStore(new SequelizeRevocationStore(database, clock), cache, flags, clock),
+  );
+  single(BcryptPasswordHasher, () => new BcryptPasswordHasher(config.security.bcryptCost));
+  single(
+    SequelizeUnitOfWork,
+    (r) =>
+      new SequelizeUnitOfWork(database, async (events) => {
+        await r.resolve(CachedUserRepository).forgetChanged(events);
+        // Relay the events now instead of at the next tick.
+        if (events.length > 0) distributed.relay.poke();
+      }),
+  );
+  single(
+    UsersService,
+    (r) =>
+      new UsersService(
+        r.resolve(CachedUserRepository),
+        r.resolve(SequelizeUnitOfWork),
+        r.resolve(BcryptPasswordHasher),
+        new RulesEngine(loadRules(config.rules)),
+      ),
+  );
+  single(
+    AuthService,
+    (r) =>
+      new AuthService(
+        r.resolve(SequelizeUserRepository),
+        r.resolve(CachedSessionRepository),
+        r.resolve(CachedRevocationStore),
+        r.resolve(BcryptPasswordHasher),
+        new JwtTokenService(
+          {
+            secret: jwt.secret,
+            issuer: config.jwt.issuer,
+            audience: config.jwt.audience,
+            accessTtlSeconds: config.jwt.accessTtlSeconds,
+            refreshTtlSeconds: config.jwt.refreshTtlSeconds,
+          },
+          clock,
+        ),
+        new RateLimiterLoginThrottle(distributed.rateLimiters, {
+          maxConsecutiveFails: config.loginLimits.maxConsecutiveFails,
+          consecutiveBlockSeconds: config.loginLimits.consecutiveBlockS,
+          maxFailsPerIpDay: config.loginLimits.maxFailsPerIpDay,
+        }),
+        clock,
+        loggers,
+        r.resolve(CachedUserRepository),
+      ),
+  );
+  single(SessionsService, (r) => new SessionsService(r.resolve(CachedSessionRepository), clock));
 
-  const users = c.resolve<UsersService>(TOKENS.UsersService);
+  const users = c.resolve(UsersService);
   const app = createApp({
     config,
     loggers,
     lifecycle,
     health,
-    auth: c.resolve<AuthService>(TOKENS.AuthService),
+    auth: c.resolve(AuthService),
     users,
-    sessions: c.resolve<SessionsService>(TOKENS.SessionsService),
+    sessions: c.resolve(SessionsService),
     // The image sets APP_VERSION from its build argument; package.json otherwise.
     version: config.build.version ?? serviceVersion(),
     metrics,
@@ -225,11 +247,9 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
       async () => loop.stop(),
       ...(metricsServer ? [() => metricsServer.stop()] : []),
     ],
-    bootstrapAdmin: () =>
-      ensureBootstrapAdmin(c.resolve<UserRepository>(TOKENS.UserRepository), users, config.admin),
+    bootstrapAdmin: () => ensureBootstrapAdmin(c.resolve(SequelizeUserRepository), users, config.admin),
   });
   return {
-    container: c,
     service,
     database,
     migrator,

@@ -1,27 +1,30 @@
-// Writes manifests/crd/<crd>.yaml from the zod schemas; with --check it only compares and exits 1 when
-// the committed file is stale (make verify-manifests).
+// Writes the CRD YAML (manifests/crd and the operator chart's crds/) from the zod schemas; with
+// --check it only compares and exits 1 when a committed file is stale (make verify-manifests).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { renderCrdYaml, CRD_FILE } from './crd-file.js';
+import { renderCrdYaml, CRD_FILES } from './crd-file.js';
 
 const check = process.argv.includes('--check');
 const root = process.argv.find((a) => a.startsWith('--root='))?.slice('--root='.length) ?? process.cwd();
-const target = resolve(root, CRD_FILE);
 const wanted = renderCrdYaml();
 
-if (check) {
-  let current: string;
+const read = (file: string): string => {
   try {
-    current = readFileSync(target, 'utf8');
+    return readFileSync(resolve(root, file), 'utf8');
   } catch {
-    current = '';
+    return '';
   }
-  if (current !== wanted) {
-    process.stderr.write(`${CRD_FILE} is stale: run \`make manifests\` and commit the result\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`${CRD_FILE} is up to date\n`);
+};
+
+if (check) {
+  const stale = CRD_FILES.filter((f) => read(f) !== wanted);
+  for (const f of stale)
+    process.stderr.write(`${f} is stale: run \`make manifests\` and commit the result\n`);
+  if (stale.length > 0) process.exit(1);
+  process.stdout.write(`${CRD_FILES.join(', ')}: up to date\n`);
 } else {
-  writeFileSync(target, wanted);
-  process.stdout.write(`wrote ${CRD_FILE}\n`);
+  for (const f of CRD_FILES) {
+    writeFileSync(resolve(root, f), wanted);
+    process.stdout.write(`wrote ${f}\n`);
+  }
 }

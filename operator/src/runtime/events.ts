@@ -1,6 +1,7 @@
 // Kubernetes Events (core/v1) on the object a change or failure concerns. The same failure repeated by
 // retries is recorded once per window instead of flooding the namespace.
-import type { KubeClient, KubeObject } from './kube.js';
+import { RESOURCES, ref } from '../api/resources.js';
+import type { KubeApi, KubeObject } from './kube.js';
 import type { Logger } from './log.js';
 
 interface Involved {
@@ -14,7 +15,7 @@ export class EventRecorder {
   private seq = 0;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly log: Logger,
     private readonly component = 'expressapp-operator',
     private readonly dedupeWindowMs = 600_000,
@@ -63,7 +64,7 @@ export class EventRecorder {
     };
     // Fire and forget: an Event that cannot be written (namespace terminating, say) must not fail a reconcile.
     this.client
-      .create({ group: '', version: 'v1', plural: 'events', namespace: ns }, event)
+      .create(ref(RESOURCES.events, ns), event)
       .catch((err: unknown) => this.log.debug('event not recorded', { reason, err }));
   }
 }

@@ -66,10 +66,13 @@ export const isNamespaceTerminating = (e: unknown): boolean =>
   e instanceof ApiError && e.status === 403 && e.message.includes('because it is being terminated');
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409;
 
-export interface ResourceRef {
+export interface GroupVersionResource {
   group: string; // '' for the core group
   version: string;
   plural: string;
+}
+
+export interface ResourceRef extends GroupVersionResource {
   namespace?: string | undefined;
   name?: string | undefined;
   subresource?: string | undefined;
@@ -83,7 +86,11 @@ export function resourcePath(r: ResourceRef): string {
   return `${base}${ns}/${r.plural}${name}${sub}`;
 }
 
-export type WriteObserver = (verb: string, path: string) => void;
+/** Sees every request: writes before they are sent, responses (or failures to get one) after. */
+export interface RequestObserver {
+  write?(verb: string, path: string): void;
+  response?(method: string, code: number | undefined, host: string): void;
+}
 
 export const FIELD_MANAGER = 'expressapp-operator';
 
@@ -94,7 +101,7 @@ export class KubeClient {
 
   constructor(
     readonly config: KubeConfig,
-    private readonly onWrite: WriteObserver = () => {},
+    private readonly observer: RequestObserver = {},
   ) {}
 
   async request<T>(
@@ -113,8 +120,15 @@ export class KubeClient {
       ctx.setBody(JSON.stringify(opts.body));
     }
     await this.authenticate(ctx);
-    if (method !== 'GET') this.onWrite(method, path);
-    const res = await this.http.send(ctx).toPromise();
+    if (method !== 'GET') this.observer.write?.(method, path);
+    let res;
+    try {
+      res = await this.http.send(ctx).toPromise();
+    } catch (err) {
+      this.observer.response?.(method, undefined, url.host);
+      throw err;
+    }
+    this.observer.response?.(method, res.httpStatusCode, url.host);
     const text = await res.body.text();
     if (res.httpStatusCode >= 400) {
       let reason = 'Unknown';
@@ -225,3 +239,9 @@ export class KubeClient {
     }
   }
 }
+
+/** The requests a controller makes, as a type: the reconciler's unit test passes an in-memory cluster. */
+export type KubeApi = Pick<
+  KubeClient,
+  'get' | 'getOrUndefined' | 'apply' | 'mergePatch' | 'jsonPatch' | 'create' | 'delete'
+>;

@@ -3,6 +3,7 @@
 // from when this candidate last saw the record change, so clock skew between nodes does not matter),
 // the leader renews every retryPeriod and gives up when it could not renew for renewDeadline.
 // Updates carry the resourceVersion, so two candidates can never both win the same round.
+import { RESOURCES, ref } from '../api/resources.js';
 import { isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceRef } from './kube.js';
 
 export interface LeaderElectionConfig {
@@ -41,13 +42,7 @@ export class LeaderElector {
   ) {}
 
   private get ref(): ResourceRef {
-    return {
-      group: 'coordination.k8s.io',
-      version: 'v1',
-      plural: 'leases',
-      namespace: this.cfg.namespace,
-      name: this.cfg.name,
-    };
+    return ref(RESOURCES.leases, this.cfg.namespace, this.cfg.name);
   }
 
   isLeader(): boolean {

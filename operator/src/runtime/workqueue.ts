@@ -7,6 +7,10 @@ export interface QueueMetrics {
   depth(n: number): void;
   added(): void;
   retried(): void;
+  /** Seconds a key waited in the queue before a worker took it. */
+  waited?(seconds: number): void;
+  /** Seconds a worker held a key. */
+  worked?(seconds: number): void;
 }
 
 const noMetrics: QueueMetrics = { depth: () => {}, added: () => {}, retried: () => {} };
@@ -17,6 +21,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
   private shuttingDown = false;
 
   constructor(
@@ -28,6 +34,7 @@ export class WorkQueue {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.metrics.added();
     this.dirty.add(key);
+    this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
     this.push(key);
   }
@@ -73,12 +80,21 @@ export class WorkQueue {
   }
 
   done(key: string): void {
+    const started = this.startedAt.get(key);
+    if (started !== undefined) this.metrics.worked?.((performance.now() - started) / 1000);
+    this.startedAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key)) this.push(key);
   }
 
   len(): number {
     return this.queue.length;
+  }
+
+  /** Seconds each key being processed has been held so far. */
+  inFlightSeconds(): number[] {
+    const now = performance.now();
+    return [...this.startedAt.values()].map((t) => (now - t) / 1000);
   }
 
   shutDown(): void {
@@ -88,11 +104,12 @@ export class WorkQueue {
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   private take(key: string): string {
+    const now = performance.now();
+    const added = this.addedAt.get(key);
+    if (added !== undefined) this.metrics.waited?.((now - added) / 1000);
+    this.addedAt.delete(key);
+    this.startedAt.set(key, now);
     this.processing.add(key);
     this.dirty.delete(key);
     this.metrics.depth(this.queue.length);
@@ -108,35 +125,4 @@ export class WorkQueue {
     this.queue.push(key);
     this.metrics.depth(this.queue.length);
   }
-}
-
-export type ReconcileResult = { requeueAfterMs?: number } | void;
-
-/**
- * Runs `workers` loops that take keys and call `reconcile`; a thrown error requeues the key with
- * backoff, success forgets its failures. Resolves when the queue is shut down and every loop ended.
- */
-export async function runWorkers(
-  queue: WorkQueue,
-  workers: number,
-  reconcile: (key: string) => Promise<ReconcileResult>,
-  onError: (key: string, err: unknown) => void = () => {},
-): Promise<void> {
-  const loop = async (): Promise<void> => {
-    for (;;) {
-      const key = await queue.get();
-      if (key === undefined) return;
-      try {
-        const result = await reconcile(key);
-        queue.forget(key);
-        if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
-      } catch (err) {
-        onError(key, err);
-        queue.addRateLimited(key);
-      } finally {
-        queue.done(key);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: workers }, loop));
 }

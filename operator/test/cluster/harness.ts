@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { RESOURCES, ref } from '../../src/api/resources.js';
 import { KubeClient, type KubeObject } from '../../src/runtime/kube.js';
+import { waitFor } from '../../../e2e/lib/wait.js';
 import { chartDeployment } from '../fixtures/chart-deployment.js';
 
 export { OperatorProcess, type OperatorOptions } from '../../../e2e/lib/operator-process.js';
@@ -40,26 +42,16 @@ export function adminClient(): KubeClient {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function eventually<T>(
+/** Polls until `fn` returns a value other than undefined or false (e2e/lib's waitFor, which reports the last error). */
+export function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    await sleep(200);
-  }
+  return waitFor(what, timeoutMs, async () => {
+    const v = await fn();
+    return v === false ? undefined : v;
+  });
 }
 
 export function uniqueNamespace(prefix: string): string {
@@ -110,29 +102,11 @@ export type Deployment = KubeObject & {
   status?: { updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 };
 
-export const deploymentRef = (ns: string, name: string) => ({
-  group: 'apps',
-  version: 'v1',
-  plural: 'deployments',
-  namespace: ns,
-  name,
-});
-export const hpaRef = (ns: string, name: string) => ({
-  group: 'autoscaling',
-  version: 'v2',
-  plural: 'horizontalpodautoscalers',
-  namespace: ns,
-  name,
-});
+export const deploymentRef = (ns: string, name: string) => ref(RESOURCES.deployments, ns, name);
+export const hpaRef = (ns: string, name: string) => ref(RESOURCES.horizontalPodAutoscalers, ns, name);
 /** The fields of an HPA the tests read. */
 export type Hpa = KubeObject & { spec: { minReplicas: number; maxReplicas: number } };
-export const appRef = (ns: string, name: string) => ({
-  group: 'platform.sqlize.dev',
-  version: 'v1alpha1',
-  plural: 'expressapps',
-  namespace: ns,
-  name,
-});
+export const appRef = (ns: string, name: string) => ref(RESOURCES.expressApps, ns, name);
 
 export function envOf(d: Deployment): Record<string, string> {
   const c = d.spec.template.spec.containers.find((x) => x.name === 'app')!;

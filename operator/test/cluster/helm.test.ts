@@ -41,7 +41,7 @@ describe('helm install and upgrade of the governed chart', () => {
     ns = uniqueNamespace('xapp-helm');
     op = await new OperatorProcess({
       identity: 'helm',
-      env: { WATCH_NAMESPACE: ns, LEADER_ELECTION_ID: 'expressapp-operator' },
+      env: { WATCH_NAMESPACES: ns, LEADER_ELECTION_ID: 'expressapp-operator' },
     }).start();
     await op.waitForLeader(60_000);
     kubectl([

@@ -26,7 +26,7 @@ let ns: string;
 const replicasOf = async (name: string) =>
   (await client.get<Deployment>(deploymentRef(ns, name))).spec.replicas;
 const start = async (identity: string, env: Record<string, string> = {}) => {
-  const p = await new OperatorProcess({ identity, env: { WATCH_NAMESPACE: ns, ...env } }).start();
+  const p = await new OperatorProcess({ identity, env: { WATCH_NAMESPACES: ns, ...env } }).start();
   running.push(p);
   return p;
 };

@@ -19,6 +19,17 @@ describe('operator configuration', () => {
     );
   });
 
+  it('watches every namespace by default, or the listed ones', () => {
+    expect(loadConfig({}).WATCH_NAMESPACES).toEqual([]);
+    expect(loadConfig({ WATCH_NAMESPACES: 'shop, payments,' }).WATCH_NAMESPACES).toEqual([
+      'shop',
+      'payments',
+    ]);
+    expect(() => loadConfig({ WATCH_NAMESPACES: 'shop,Not_A_Namespace' })).toThrow(
+      /WATCH_NAMESPACES\.1: each namespace must be a DNS label/,
+    );
+  });
+
   it('refuses a renew deadline that is not shorter than the lease', () => {
     expect(() => loadConfig({ LEASE_DURATION_SECONDS: '10', RENEW_DEADLINE_SECONDS: '10' })).toThrow(
       /RENEW_DEADLINE_SECONDS/,

@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { WorkQueue, runWorkers } from '../../src/runtime/workqueue.js';
+import { WorkQueue } from '../../src/runtime/workqueue.js';
+import { runWorkers } from '../../src/runtime/reconcile-loop.js';
 import {
   BucketLimiter,
   ItemExponentialLimiter,

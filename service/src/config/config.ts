@@ -39,6 +39,55 @@ const trustProxy = z.string().transform((v): boolean | number | string[] => {
   return v.split(',').map((s) => s.trim());
 });
 
+// A duration like 900s, 15m, 12h or 7d, read as seconds.
+const duration = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d')
+    .default(fallback)
+    .transform(durationToSeconds);
+
+// Redis on its own, so a connection can be configured from a URL alone (settingsFromUrl).
+const redisEnv = {
+  REDIS_URL: optionalString,
+  REDIS_HOST: optionalString,
+  REDIS_PORT: int(1, 65535).default(6379),
+  REDIS_DB: int(0, 15).default(0),
+  REDIS_PASSWORD: optionalString,
+  REDIS_TLS: bool.default(false),
+  REDIS_KEY_PREFIX: z.string().default('esp:'),
+  REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2000),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
+  REDIS_MAX_RETRY_DELAY_MS: int(50, 60_000).default(2000),
+  REDIS_OFFLINE_QUEUE_MAX: int(0, 1_000_000).default(1000),
+};
+const redisSchema = z.object(redisEnv);
+
+function toRedisConfig(e: z.output<typeof redisSchema>) {
+  return {
+    url: e.REDIS_URL,
+    host: e.REDIS_HOST,
+    port: e.REDIS_PORT,
+    db: e.REDIS_DB,
+    password: e.REDIS_PASSWORD,
+    tls: e.REDIS_TLS,
+    // Prepended by every adapter to its own keys and channels (not by ioredis: its keyPrefix would
+    // miss SCAN patterns and pub/sub channel names, so prefixing is explicit everywhere).
+    keyPrefix: e.REDIS_KEY_PREFIX,
+    connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    // Reconnect delay grows exponentially up to this cap (plus jitter).
+    maxRetryDelayMs: e.REDIS_MAX_RETRY_DELAY_MS,
+    // Commands queued while disconnected, at most (see guardOfflineQueue).
+    offlineQueueMax: e.REDIS_OFFLINE_QUEUE_MAX,
+  };
+}
+
+// The Redis settings of a URL, everything else at its default (benchmarks and tests).
+export function redisSettingsFromEnv(env: Partial<Record<keyof typeof redisEnv, string>>) {
+  return toRedisConfig(redisSchema.parse(env));
+}
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -70,17 +119,7 @@ const envSchema = z
     DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
     MIGRATE_ON_BOOT: bool.default(true),
 
-    REDIS_URL: optionalString,
-    REDIS_HOST: optionalString,
-    REDIS_PORT: int(1, 65535).default(6379),
-    REDIS_DB: int(0, 15).default(0),
-    REDIS_PASSWORD: optionalString,
-    REDIS_TLS: bool.default(false),
-    REDIS_KEY_PREFIX: z.string().default('esp:'),
-    REDIS_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2000),
-    REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
-    REDIS_MAX_RETRY_DELAY_MS: int(50, 60_000).default(2000),
-    REDIS_OFFLINE_QUEUE_MAX: int(0, 1_000_000).default(1000),
+    ...redisEnv,
 
     RATE_LIMIT_CLIENT_POINTS: int(0, 1_000_000).default(0),
     RATE_LIMIT_USER_POINTS: int(0, 1_000_000).default(0),
@@ -98,14 +137,8 @@ const envSchema = z
     OUTBOX_RELAY_INTERVAL_MS: int(10, 600_000).default(500),
 
     JWT_SECRET: optionalString,
-    JWT_EXPIRES_IN: z
-      .string()
-      .regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d')
-      .default('15m'),
-    JWT_REFRESH_EXPIRES_IN: z
-      .string()
-      .regex(/^\d+[smhd]$/, 'a duration like 900s, 15m, 12h or 7d')
-      .default('7d'),
+    JWT_EXPIRES_IN: duration('15m'),
+    JWT_REFRESH_EXPIRES_IN: duration('7d'),
     JWT_ISSUER: z.string().min(1).default('express-sqlize'),
     JWT_AUDIENCE: z.string().min(1).default('express-sqlize-api'),
 
@@ -163,91 +196,6 @@ const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config {
-  env: Env['NODE_ENV'];
-  isProduction: boolean;
-  port: number;
-  host: string;
-  service: { name: string; region: string; zone: string };
-  stateDir: string;
-  log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT']; debug: string[] };
-  db: {
-    dialect: 'sqlite' | 'postgres';
-    url?: string;
-    host: string;
-    port: number;
-    name: string;
-    user: string;
-    password: string;
-    ssl: boolean;
-    storage: string;
-    pool: { min: number; max: number; acquireMs: number; idleMs: number };
-    connectTimeoutMs: number;
-    statementTimeoutMs: number;
-    migrateOnBoot: boolean;
-  };
-  redis: {
-    url?: string;
-    host?: string;
-    port: number;
-    db: number;
-    password?: string;
-    tls: boolean;
-    keyPrefix: string;
-    connectTimeoutMs: number;
-    commandTimeoutMs: number;
-    maxRetryDelayMs: number;
-    offlineQueueMax: number;
-  };
-  // Issue 3: rate limits, cache, locks and events (service/src/distributed).
-  distributed: {
-    rateLimit: { clientPoints: number; userPoints: number; windowSeconds: number; insuranceDivisor: number };
-    cache: {
-      ttlSeconds: number;
-      negativeTtlSeconds: number;
-      localTtlMs: number;
-      maxValueBytes: number;
-      maxTtlSeconds: number;
-    };
-    lock: { ttlMs: number; retries: number; retryDelayMs: number };
-    events: { maxDeliveries: number; relayIntervalMs: number };
-  };
-  jwt: {
-    secret?: string;
-    accessTtl: string;
-    refreshTtl: string;
-    issuer: string;
-    audience: string;
-  };
-  metrics: { enabled: boolean; port?: number; path: string; prefix: string };
-  health: {
-    timeoutMs: number;
-    intervalMs: number;
-    redisCritical: boolean;
-    eventLoopMaxMs: number;
-    heapMaxRatio: number;
-    rssMaxMb: number;
-    diskMinFreeMb: number;
-  };
-  build: { gitSha?: string; version?: string; podName?: string };
-  http: {
-    trustProxy: boolean | number | string[];
-    corsOrigins: string[];
-    bodyLimit: string;
-    httpsRedirect: boolean;
-    /** Diagnostics only: middleware switched off by HTTP_DISABLED_MIDDLEWARE. */
-    disabledMiddleware: ReadonlySet<SwitchableMiddleware>;
-    authCookie: boolean;
-    cookieSecure: boolean;
-  };
-  security: { bcryptCost: number };
-  admin: { email: string; password?: string; name: string };
-  rules: { passwordMinLength: number; emailDomainAllowlist: string[]; file?: string };
-  loginLimits: { maxConsecutiveFails: number; consecutiveBlockS: number; maxFailsPerIpDay: number };
-  shutdown: { delayMs: number; timeoutMs: number };
-  featureFlagsFile?: string;
-}
-
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -267,32 +215,10 @@ export function weakSecretReason(secret: string | undefined): string | undefined
   return undefined;
 }
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const name = i.path.join('.') || '(environment)';
-      const value = source[name];
-      const shown =
-        value === undefined || /SECRET|PASSWORD/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
-      return `${name}: ${i.message}${shown}`;
-    });
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+// The configuration as the service reads it: grouped by concern, defaults applied, units converted.
+function toConfig(e: Env) {
   const isProduction = e.NODE_ENV === 'production';
-  if (isProduction) {
-    const reason = weakSecretReason(e.JWT_SECRET);
-    if (reason) problems.push(`JWT_SECRET: ${reason}`);
-  }
   const dialect = e.DB_DIALECT ?? (e.DATABASE_URL ? 'postgres' : 'sqlite');
-  if (e.DATABASE_URL && dialect === 'postgres' && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
-    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
-  }
-  if (e.DB_POOL_MIN > e.DB_POOL_MAX) problems.push('DB_POOL_MIN: must not exceed DB_POOL_MAX');
-  if (problems.length > 0) throw new ConfigError(problems);
-
   return {
     env: e.NODE_ENV,
     isProduction,
@@ -321,19 +247,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       migrateOnBoot: e.MIGRATE_ON_BOOT,
     },
-    redis: {
-      url: e.REDIS_URL,
-      host: e.REDIS_HOST,
-      port: e.REDIS_PORT,
-      db: e.REDIS_DB,
-      password: e.REDIS_PASSWORD,
-      tls: e.REDIS_TLS,
-      keyPrefix: e.REDIS_KEY_PREFIX,
-      connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS,
-      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
-      maxRetryDelayMs: e.REDIS_MAX_RETRY_DELAY_MS,
-      offlineQueueMax: e.REDIS_OFFLINE_QUEUE_MAX,
-    },
+    redis: toRedisConfig(e),
+    // Rate limits, cache, locks and events: the parts shared between replicas (runtime/distributed.ts).
     distributed: {
       rateLimit: {
         clientPoints: e.RATE_LIMIT_CLIENT_POINTS,
@@ -353,8 +268,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     jwt: {
       secret: e.JWT_SECRET,
-      accessTtl: e.JWT_EXPIRES_IN,
-      refreshTtl: e.JWT_REFRESH_EXPIRES_IN,
+      accessTtlSeconds: e.JWT_EXPIRES_IN,
+      refreshTtlSeconds: e.JWT_REFRESH_EXPIRES_IN,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
@@ -379,7 +294,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimit: e.BODY_LIMIT,
       httpsRedirect: e.HTTPS_REDIRECT,
-      disabledMiddleware: new Set(e.HTTP_DISABLED_MIDDLEWARE),
+      /** Diagnostics only: middleware switched off by HTTP_DISABLED_MIDDLEWARE. */
+      disabledMiddleware: new Set(e.HTTP_DISABLED_MIDDLEWARE) as ReadonlySet<SwitchableMiddleware>,
       authCookie: e.AUTH_COOKIE,
       cookieSecure: e.COOKIE_SECURE ?? isProduction,
     },
@@ -398,6 +314,37 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     featureFlagsFile: e.FEATURE_FLAGS_FILE,
   };
+}
+
+const configSchema = envSchema.transform(toConfig);
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const name = i.path.join('.') || '(environment)';
+      const value = source[name];
+      const shown =
+        value === undefined || /SECRET|PASSWORD/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+      return `${name}: ${i.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  // Rules across variables, checked once each variable is valid on its own.
+  const problems: string[] = [];
+  if (config.isProduction) {
+    const reason = weakSecretReason(config.jwt.secret);
+    if (reason) problems.push(`JWT_SECRET: ${reason}`);
+  }
+  const { db } = config;
+  if (db.url && db.dialect === 'postgres' && !/^postgres(ql)?:\/\//.test(db.url)) {
+    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (db.pool.min > db.pool.max) problems.push('DB_POOL_MIN: must not exceed DB_POOL_MAX');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 export function durationToSeconds(d: string): number {

@@ -10,19 +10,21 @@ import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { Metrics } from '../infrastructure/metrics/metrics.js';
-import { distributedRoutes, flagsRoutes, httpLimiters } from '../distributed/http/routes.js';
-import type { DistributedRuntime } from '../distributed/runtime.js';
+import type { DistributedRuntime } from '../runtime/distributed.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { accessLog } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
+import { httpLimiters } from './middleware/rate-limit.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
 import { recordMountPath } from './middleware/route-pattern.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
 import { buildOpenApiDocument, renderDocsPage } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
+import { distributedRoutes } from './routes/distributed.js';
+import { flagsRoutes } from './routes/flags.js';
 import { healthRoutes } from './routes/health.js';
 import { observabilityRoutes } from './routes/observability.js';
 import { userRoutes } from './routes/users.js';
@@ -36,11 +38,11 @@ export interface AppDeps {
   users: UsersService;
   sessions: SessionsService;
   version: string;
-  // Issue 3 operations: /metrics, /distributed/{metrics,config,info}.
+  // /metrics, /distributed/{metrics,config,info}.
   metrics: Metrics;
   gitSha?: string;
-  // Issue 3: rate limits, /distributed/*, /api/v1/flags.
-  distributed?: DistributedRuntime;
+  // Rate limits, feature flags, /distributed/*.
+  distributed: DistributedRuntime;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -76,8 +78,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
   app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
   // Probes above are never rate limited; everything below is, per client address.
-  const limiters = deps.distributed ? httpLimiters(deps.distributed, loggers.get('http')) : undefined;
-  if (limiters?.perClient && enabled('rate-limit')) app.use(limiters.perClient);
+  const { distributed } = deps;
+  const limiters = httpLimiters(
+    config.distributed.rateLimit,
+    distributed.rateLimiters,
+    distributed.flags,
+    loggers.get('http'),
+  );
+  if (limiters.perClient && enabled('rate-limit')) app.use(limiters.perClient);
 
   const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
   const docsPage = renderDocsPage(openapi);
@@ -105,17 +113,15 @@ export function createApp(deps: AppDeps): Express {
     '/api/v1/users',
     recordMountPath(),
     authenticate(deps.auth),
-    ...(limiters?.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
+    ...(limiters.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
     userRoutes(deps.users),
   );
-  if (deps.distributed) {
-    app.use('/api/v1/flags', recordMountPath(), flagsRoutes(deps.distributed));
-    app.use(
-      '/distributed',
-      recordMountPath(),
-      distributedRoutes(deps.distributed, deps.auth, loggers.get('distributed')),
-    );
-  }
+  app.use('/api/v1/flags', recordMountPath(), flagsRoutes(distributed.flags, config.featureFlagsFile));
+  app.use(
+    '/distributed',
+    recordMountPath(),
+    distributedRoutes(distributed, deps.auth, loggers.get('distributed')),
+  );
 
   app.use(notFound());
   app.use(errorHandler(loggers.get('http')));

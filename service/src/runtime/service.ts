@@ -18,10 +18,10 @@ export interface ServiceParts {
   lifecycle: Lifecycle;
   log: Logger;
   bootstrapAdmin(): Promise<BootstrapResult | undefined>;
-  // Started after migrations and the bootstrap admin, before /startup turns 200 (issue 3: Redis
+  // Started after migrations and the bootstrap admin, before /startup turns 200 (Redis
   // subscriptions, flags watch, outbox relay).
   extraStarters?: (() => Promise<void>)[];
-  // Closed before the database on shutdown (issue 3: outbox relay, Redis connections, flags watch).
+  // Closed before the database on shutdown (outbox relay, Redis connections, flags watch).
   extraClosers?: (() => Promise<void>)[];
 }
 
@@ -115,7 +115,7 @@ export class Service {
         exitCode = 1;
       }
     }
-    // Extra parts first: issue 3's outbox relay still needs the database while it stops.
+    // Extra parts first: the outbox relay still needs the database while it stops.
     for (const close of [...(this.parts.extraClosers ?? []), () => this.parts.database.close()]) {
       try {
         await close();

@@ -6,7 +6,7 @@ import { Sequelize } from 'sequelize';
 import { up as createOutboxTable } from '../../src/infrastructure/db/migrations/0010-create-outbox-events.js';
 import { createRedisConnection, settingsFromUrl } from '../../src/infrastructure/redis/connection.js';
 import { type DomainEvent, RedisStreamBus, newEvent } from '../../src/infrastructure/redis/event-bus.js';
-import { Outbox, OutboxRelay } from '../../src/infrastructure/redis/outbox.js';
+import { Outbox, OutboxRelay } from '../../src/infrastructure/db/outbox.js';
 import { REDIS_URL, figure, rawRedis, redisCtl, sleep, startWorker, testPrefix, waitFor } from './support.js';
 
 const clients: Redis[] = [];

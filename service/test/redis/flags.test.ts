@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { RedisBroadcaster } from '../../src/infrastructure/redis/broadcast.js';
 import { createRedisConnection, settingsFromUrl } from '../../src/infrastructure/redis/connection.js';
-import { FileFeatureFlags, parseFlags } from '../../src/infrastructure/redis/flags.js';
+import { FileFeatureFlags, parseFlags } from '../../src/infrastructure/flags/feature-flags.js';
 import { REDIS_URL, figure, testPrefix, waitFor } from './support.js';
 
 const clients: Redis[] = [];

@@ -15,12 +15,19 @@ export default {
   testTimeout: 120_000,
   // Suites start child processes and reconnecting clients; a leftover handle must not hang make test.
   forceExit: true,
-  // The adapters this tier exists for; the rest of src is covered by test-unit/test-integration.
+  // The adapters this tier exists for and the parts of the service built on them; the rest of src
+  // is covered by test-unit/test-integration.
   collectCoverage: true,
   collectCoverageFrom: [
     'src/infrastructure/redis/**/*.ts',
     'src/infrastructure/resilience/**/*.ts',
-    'src/distributed/**/*.ts',
+    'src/infrastructure/cache/**/*.ts',
+    'src/infrastructure/flags/**/*.ts',
+    'src/infrastructure/db/outbox.ts',
+    'src/infrastructure/db/unit-of-work.ts',
+    'src/runtime/distributed*.ts',
+    'src/http/routes/distributed.ts',
+    'src/http/middleware/rate-limit.ts',
   ],
   coverageDirectory: '<rootDir>/coverage/redis',
   coverageReporters: ['text-summary', 'json-summary'],

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       db: { dialect: 'sqlite', pool: { max: 10 }, migrateOnBoot: true },
       shutdown: { delayMs: 5000, timeoutMs: 20_000 },
       http: { trustProxy: false, corsOrigins: [], bodyLimit: '100kb', cookieSecure: false },
-      jwt: { accessTtl: '15m', issuer: 'express-sqlize' },
+      jwt: { accessTtlSeconds: 900, issuer: 'express-sqlize' },
     });
     expect(c.db.storage).toMatch(/\.local\/express-sqlize\.sqlite$/);
   });

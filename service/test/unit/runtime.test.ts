@@ -1,7 +1,5 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { MemoryCache } from '../../src/infrastructure/cache/cache.js';
-import { StaticFeatureFlags } from '../../src/infrastructure/flags/feature-flags.js';
 import { LoggerFactory } from '../../src/infrastructure/logging/logger.js';
 import { REDACTED, redact } from '../../src/infrastructure/logging/redact.js';
 import { requestContext } from '../../src/infrastructure/logging/request-context.js';
@@ -74,29 +72,6 @@ describe('logging', () => {
 });
 
 describe('in-process adapters', () => {
-  it('MemoryCache expires entries and evicts the oldest beyond its size', async () => {
-    let t = 0;
-    const cache = new MemoryCache(2, () => t);
-    await cache.set('a', 1, 10);
-    await cache.set('b', { x: 2 }, 10);
-    await cache.set('c', 3, 10);
-    expect(await cache.get('a')).toBeUndefined();
-    expect(await cache.get('b')).toEqual({ x: 2 });
-    t = 11_000;
-    expect(await cache.get('c')).toBeUndefined();
-    await cache.set('d', 4, 10);
-    await cache.delete('d');
-    expect(await cache.get('d')).toBeUndefined();
-  });
-
-  it('StaticFeatureFlags answers from its map', () => {
-    const flags = new StaticFeatureFlags({ newUi: true, beta: false });
-    expect(flags.isEnabled('newUi')).toBe(true);
-    expect(flags.isEnabled('beta')).toBe(false);
-    expect(flags.isEnabled('missing')).toBe(false);
-    expect(flags.all()).toEqual({ newUi: true, beta: false });
-  });
-
   it('the login throttle blocks a user+IP pair and an IP independently', async () => {
     const throttle = new RateLimiterLoginThrottle(new MemoryRateLimiterFactory(), {
       maxConsecutiveFails: 2,

@@ -7,6 +7,7 @@ import {
   KIND,
   PLURAL,
   SHORT_NAMES,
+  CATEGORIES,
   SINGULAR,
   VERSION,
 } from './types.js';
@@ -104,6 +105,7 @@ export function buildCrd(): Record<string, unknown> {
         plural: PLURAL,
         singular: SINGULAR,
         shortNames: SHORT_NAMES,
+        categories: CATEGORIES,
       },
       versions: [
         {

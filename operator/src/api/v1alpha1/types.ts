@@ -18,6 +18,8 @@ export const KIND = 'ExpressApp';
 export const PLURAL = 'expressapps';
 export const SINGULAR = 'expressapp';
 export const SHORT_NAMES = ['xapp'];
+// `kubectl get all` and `kubectl get platform` list ExpressApps too.
+export const CATEGORIES = ['all', 'platform'];
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';

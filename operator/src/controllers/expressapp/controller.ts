@@ -1,25 +1,43 @@
 // Wires the ExpressApp controller: informers on ExpressApps, target Deployments, referenced Secrets and
 // owned HPAs/ConfigMaps, whose handlers only map the object to ExpressApp keys and enqueue them.
 import { createHash } from 'node:crypto';
-import type { ExpressApp } from '../../api/v1alpha1/types.js';
-import { GROUP, KIND, PLURAL, VERSION } from '../../api/v1alpha1/types.js';
-import { Informer, objectKey, type RestartReason } from '../../runtime/informer.js';
-import { FIELD_MANAGER, type KubeClient, type KubeObject } from '../../runtime/kube.js';
+import { RESOURCES, ref } from '../../api/resources.js';
+import { KIND, type ExpressApp } from '../../api/v1alpha1/types.js';
+import { objectKey, type RestartReason } from '../../runtime/informer.js';
+import { NamespacedCache } from '../../runtime/namespaced-cache.js';
+import {
+  FIELD_MANAGER,
+  resourcePath,
+  type GroupVersionResource,
+  type KubeClient,
+  type KubeObject,
+} from '../../runtime/kube.js';
 import type { WorkQueue } from '../../runtime/workqueue.js';
 import { OWNED_SELECTOR, targetName } from './desired.js';
 import type { DeploymentLike } from './live.js';
-import type { Caches, SecretSummary } from './reconciler.js';
+
+/** A Secret as cached: metadata and a hash per key, never the values. */
+export interface SecretSummary extends KubeObject {
+  valueHashes: Record<string, string>;
+}
+
+export interface Caches {
+  apps: NamespacedCache<ExpressApp & KubeObject>;
+  deployments: NamespacedCache<DeploymentLike>;
+  secrets: NamespacedCache<SecretSummary>;
+  hpas: NamespacedCache<KubeObject>;
+  configMaps: NamespacedCache<KubeObject>;
+}
+
+/** What the reconciler reads from the caches: single objects by namespace and name. */
+export type CacheReaders = { [K in keyof Caches]: Pick<Caches[K], 'get'> };
 
 export interface CacheOptions {
-  namespace: string;
+  /** The watched namespaces; empty: every namespace. */
+  namespaces: readonly string[];
   quietMs: number;
   onRestart: (resource: string, reason: RestartReason, err?: unknown) => void;
   onError: (resource: string, err: unknown) => void;
-}
-
-function collection(group: string, version: string, plural: string, namespace: string): string {
-  const base = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
-  return namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`;
 }
 
 /** Secret values never enter the cache: only a hash per key, enough to roll pods when one changes. */
@@ -60,35 +78,23 @@ export function slimDeployment(o: KubeObject): DeploymentLike {
 
 export function makeCaches(client: KubeClient, o: CacheOptions): Caches {
   const mk = <T extends KubeObject>(
-    name: string,
-    path: string,
+    gvr: GroupVersionResource,
     extra: { labelSelector?: string; transform?: (x: KubeObject) => T } = {},
   ) =>
-    new Informer<T>(client, {
-      name,
-      path,
+    new NamespacedCache<T>(client, o.namespaces, (ns) => resourcePath(ref(gvr, ns || undefined)), {
+      name: gvr.plural,
       quietMs: o.quietMs,
       labelSelector: extra.labelSelector,
       ...(extra.transform ? { transform: extra.transform } : {}),
-      onRestart: (reason, err) => o.onRestart(name, reason, err),
-      onError: (err) => o.onError(name, err),
+      onRestart: (reason, err) => o.onRestart(gvr.plural, reason, err),
+      onError: (err) => o.onError(gvr.plural, err),
     });
   return {
-    apps: mk<ExpressApp & KubeObject>('expressapps', collection(GROUP, VERSION, PLURAL, o.namespace)),
-    deployments: mk<DeploymentLike>('deployments', collection('apps', 'v1', 'deployments', o.namespace), {
-      transform: slimDeployment,
-    }),
-    secrets: mk<SecretSummary>('secrets', collection('', 'v1', 'secrets', o.namespace), {
-      transform: summarizeSecret,
-    }),
-    hpas: mk<KubeObject>(
-      'horizontalpodautoscalers',
-      collection('autoscaling', 'v2', 'horizontalpodautoscalers', o.namespace),
-      { labelSelector: OWNED_SELECTOR },
-    ),
-    configMaps: mk<KubeObject>('configmaps', collection('', 'v1', 'configmaps', o.namespace), {
-      labelSelector: OWNED_SELECTOR,
-    }),
+    apps: mk<ExpressApp & KubeObject>(RESOURCES.expressApps),
+    deployments: mk<DeploymentLike>(RESOURCES.deployments, { transform: slimDeployment }),
+    secrets: mk<SecretSummary>(RESOURCES.secrets, { transform: summarizeSecret }),
+    hpas: mk<KubeObject>(RESOURCES.horizontalPodAutoscalers, { labelSelector: OWNED_SELECTOR }),
+    configMaps: mk<KubeObject>(RESOURCES.configMaps, { labelSelector: OWNED_SELECTOR }),
   };
 }
 
@@ -154,5 +160,5 @@ export async function startCaches(caches: Caches): Promise<void> {
 }
 
 export async function stopCaches(caches: Caches): Promise<void> {
-  await Promise.all(Object.values(caches).map((c: Informer<KubeObject>) => c.stop()));
+  await Promise.all(Object.values(caches).map((c: NamespacedCache<KubeObject>) => c.stop()));
 }

@@ -172,3 +172,21 @@ export function horizontalPodAutoscaler(app: ExpressApp): KubeObject | undefined
     },
   };
 }
+
+export interface DesiredState {
+  deployment: DesiredDeployment;
+  hpa: KubeObject | undefined;
+  flags: KubeObject;
+}
+
+/** The status revision of the flags: a hash of the ConfigMap's content. */
+export const flagsRevision = (spec: ExpressAppSpec): string => shortHash(flagsJson(spec));
+
+/** Everything the ExpressApp asks for, built once per reconcile from the spec and what was observed. */
+export function desiredState(app: ExpressApp, secret: SecretState, liveRedis: RedisPart): DesiredState {
+  return {
+    deployment: desiredDeployment(app.spec, secret, liveRedis),
+    hpa: horizontalPodAutoscaler(app),
+    flags: flagsConfigMap(app),
+  };
+}

@@ -1,10 +1,13 @@
-// What is live on the target Deployment, read from its values and from the managedFields entry of the
-// operator's apply: enough to decide without writing whether an apply would change anything. Ownership
-// matters as well as values: a field the operator owns but no longer wants must be released by an
-// apply, even when its value happens to be right.
+// Live state against desired state: for the target Deployment, its values and the managedFields entry
+// of the operator's apply; for the HPA and the flags ConfigMap, their values and owner reference.
+// Enough to decide without writing whether an apply would change anything. Ownership matters as well
+// as values: a field the operator owns but no longer wants must be released by an apply, even when its
+// value happens to be right.
+import { API_VERSION, KIND, type ExpressApp } from '../../api/v1alpha1/types.js';
 import { FIELD_MANAGER, type KubeObject, type ManagedFieldsEntry } from '../../runtime/kube.js';
 import {
   APP_CONTAINER,
+  FLAGS_KEY,
   REDIS_HASH_ANNOTATION,
   REDIS_ENV_NAMES,
   type DesiredDeployment,
@@ -72,9 +75,7 @@ function appContainer(d: DeploymentLike) {
 }
 
 /** The Redis part as it is live, used to hold it steady while a referenced Secret is missing. */
-export function liveRedisPart(d: DeploymentLike | undefined): RedisPart {
-  if (!d) return { env: [], hash: undefined };
-  const owned = ownership(d);
+export function liveRedisPart(d: DeploymentLike, owned: Ownership = ownership(d)): RedisPart {
   const env = (appContainer(d)?.env ?? []).filter(
     (e) => owned.env.has(e.name) && (REDIS_ENV_NAMES as readonly string[]).includes(e.name),
   );
@@ -95,9 +96,12 @@ function normalizeEnv(e: EnvVar): EnvVar {
 }
 
 /** Differences between live and desired, in words (empty when an apply would change nothing). */
-export function deploymentDrift(live: DeploymentLike, desired: DesiredDeployment): string[] {
+export function deploymentDrift(
+  live: DeploymentLike,
+  desired: DesiredDeployment,
+  owned: Ownership = ownership(live),
+): string[] {
   const drift: string[] = [];
-  const owned = ownership(live);
   if (desired.replicas !== undefined && live.spec?.replicas !== desired.replicas) {
     drift.push(`replicas ${live.spec?.replicas ?? 'unset'} -> ${desired.replicas}`);
   }
@@ -117,6 +121,40 @@ export function deploymentDrift(live: DeploymentLike, desired: DesiredDeployment
   for (const n of owned.env) if (!wantedNames.has(n)) drift.push(`release env ${n}`);
   for (const n of wantedNames) if (!owned.env.has(n)) drift.push(`ownership of env ${n}`);
   return drift;
+}
+
+export function ownedBy(obj: KubeObject, app: ExpressApp): boolean {
+  return (obj.metadata.ownerReferences ?? []).some(
+    (r) => r.uid === app.metadata.uid && r.kind === KIND && r.apiVersion === API_VERSION,
+  );
+}
+
+interface HpaSpec {
+  minReplicas?: number;
+  maxReplicas?: number;
+  metrics?: unknown;
+  scaleTargetRef?: { name?: string };
+}
+
+/** Whether the live HPA is the one wanted and owned by the ExpressApp (an apply would change nothing). */
+export function hpaMatches(live: KubeObject | undefined, desired: KubeObject, app: ExpressApp): boolean {
+  if (!live || !ownedBy(live, app)) return false;
+  const want = desired.spec as HpaSpec;
+  const have = live.spec as HpaSpec | undefined;
+  return (
+    have?.minReplicas === want.minReplicas &&
+    have?.maxReplicas === want.maxReplicas &&
+    JSON.stringify(have?.metrics) === JSON.stringify(want.metrics) &&
+    have?.scaleTargetRef?.name === want.scaleTargetRef?.name
+  );
+}
+
+export const flagsData = (cm: KubeObject | undefined): string | undefined =>
+  (cm?.data as Record<string, string> | undefined)?.[FLAGS_KEY];
+
+/** Whether the live flags ConfigMap holds the wanted flags and is owned by the ExpressApp. */
+export function flagsMatch(live: KubeObject | undefined, desired: KubeObject, app: ExpressApp): boolean {
+  return live !== undefined && ownedBy(live, app) && flagsData(live) === flagsData(desired);
 }
 
 export function selectorString(d: DeploymentLike): string | undefined {

@@ -1,99 +1,59 @@
-// Level-triggered reconcile of one ExpressApp: read everything from the informer caches, compare the
+// Level-triggered reconcile of one ExpressApp: observe once from the informer caches, compare the
 // desired state with what is live and write only what differs (a resync of a settled app performs no
 // request at all), then write status only when it changed. Errors propagate to the work queue, which
 // retries with backoff.
 import { inject, injectable } from 'tsyringe';
-import {
-  API_VERSION,
-  KIND,
-  parseSpec,
-  PLURAL,
-  GROUP,
-  VERSION,
-  type ExpressApp,
-} from '../../api/v1alpha1/types.js';
+import { RESOURCES, ref } from '../../api/resources.js';
+import { parseSpec, type ExpressApp } from '../../api/v1alpha1/types.js';
 import {
   FIELD_MANAGER,
   isNamespaceTerminating,
   isNotFound,
-  type KubeClient,
+  type KubeApi,
   type KubeObject,
-  type ResourceRef,
 } from '../../runtime/kube.js';
-import type { Informer } from '../../runtime/informer.js';
 import type { Logger } from '../../runtime/log.js';
 import type { EventRecorder } from '../../runtime/events.js';
+import type { CacheReaders } from './controller.js';
 import {
   CHART_REPLICAS_ANNOTATION,
   FINALIZER,
-  FLAGS_KEY,
   deploymentApplyBody,
-  desiredDeployment,
-  flagsConfigMap,
+  desiredState,
   flagsConfigMapName,
-  horizontalPodAutoscaler,
-  shortHash,
-  targetName,
-  usesPassword,
-  type SecretState,
+  flagsRevision,
+  type DesiredState,
 } from './desired.js';
-import { applyEntry, deploymentDrift, liveRedisPart, type DeploymentLike } from './live.js';
+import {
+  applyEntry,
+  deploymentDrift,
+  flagsData,
+  flagsMatch,
+  hpaMatches,
+  ownedBy,
+  type DeploymentLike,
+} from './live.js';
+import { observe, type Observed } from './observe.js';
 import { computeStatus, sameStatus, type Problem } from './status.js';
 import { TOKENS } from '../../tokens.js';
-
-/** A Secret as cached: metadata and a hash per key, never the values. */
-export interface SecretSummary extends KubeObject {
-  valueHashes: Record<string, string>;
-}
-
-export interface Caches {
-  apps: Informer<ExpressApp & KubeObject>;
-  deployments: Informer<DeploymentLike>;
-  secrets: Informer<SecretSummary>;
-  hpas: Informer<KubeObject>;
-  configMaps: Informer<KubeObject>;
-}
-
-export const appRef = (namespace: string, name?: string, subresource?: string): ResourceRef => ({
-  group: GROUP,
-  version: VERSION,
-  plural: PLURAL,
-  namespace,
-  name,
-  subresource,
-});
-const deploymentRef = (namespace: string, name: string): ResourceRef => ({
-  group: 'apps',
-  version: 'v1',
-  plural: 'deployments',
-  namespace,
-  name,
-});
-const hpaRef = (namespace: string, name: string): ResourceRef => ({
-  group: 'autoscaling',
-  version: 'v2',
-  plural: 'horizontalpodautoscalers',
-  namespace,
-  name,
-});
-const configMapRef = (namespace: string, name: string): ResourceRef => ({
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  namespace,
-  name,
-});
 
 export interface ReconcilerOptions {
   /** How long a deleted ExpressApp waits for a failing restore before its finalizer is dropped anyway. */
   finalizerTimeoutMs: number;
 }
 
+/** What the status reports of the Deployment: as last seen (after an apply, as applied). */
+interface Outcome {
+  deployment: DeploymentLike | undefined;
+  redisRevision: string | undefined;
+}
+const none: Outcome = { deployment: undefined, redisRevision: undefined };
+
 @injectable()
 export class ExpressAppReconciler {
   constructor(
-    @inject(TOKENS.KubeClient) private readonly client: KubeClient,
-    @inject(TOKENS.Caches) private readonly caches: Caches,
+    @inject(TOKENS.KubeClient) private readonly client: KubeApi,
+    @inject(TOKENS.Caches) private readonly caches: CacheReaders,
     @inject(TOKENS.EventRecorder) private readonly events: EventRecorder,
     @inject(TOKENS.Logger) private readonly log: Logger,
     @inject(TOKENS.ReconcilerOptions) private readonly opts: ReconcilerOptions,
@@ -103,94 +63,77 @@ export class ExpressAppReconciler {
     const [namespace, name] = key.split('/') as [string, string];
     let app = this.caches.apps.get(namespace, name);
     if (!app) return; // gone: garbage collection removes what it owned
-    if (app.metadata.deletionTimestamp) return this.finalize(app);
+    if (app.metadata.deletionTimestamp) return this.finalize(observe(this.caches, app));
     if (!(app.metadata.finalizers ?? []).includes(FINALIZER)) {
-      app = await this.client.mergePatch<ExpressApp & KubeObject>(appRef(namespace, name), {
-        metadata: {
-          finalizers: [...(app.metadata.finalizers ?? []), FINALIZER],
-          resourceVersion: app.metadata.resourceVersion,
+      app = await this.client.mergePatch<ExpressApp & KubeObject>(
+        ref(RESOURCES.expressApps, namespace, name),
+        {
+          metadata: {
+            finalizers: [...(app.metadata.finalizers ?? []), FINALIZER],
+            resourceVersion: app.metadata.resourceVersion,
+          },
         },
-      });
+      );
     }
 
     const parsed = parseSpec(app.spec);
-    const target = targetName(app);
     if (!parsed.ok) {
-      await this.writeStatus(app, target, undefined, {
+      const invalid = observe(this.caches, app);
+      await this.writeStatus(invalid, none, {
         reason: 'InvalidSpec',
         message: `${parsed.message}. Fix the spec; nothing is applied until then.`,
       });
       return;
     }
-    const spec = parsed.spec;
-    app = { ...app, spec };
-    let deployment = this.caches.deployments.get(namespace, target);
-    if (!deployment || deployment.metadata.deletionTimestamp) {
-      await this.writeStatus(app, target, undefined, {
+    const obs = observe(this.caches, { ...app, spec: parsed.spec });
+    if (!obs.deployment) {
+      await this.writeStatus(obs, none, {
         reason: 'TargetNotFound',
-        message: `Deployment ${namespace}/${target} does not exist. Install the chart as release "${target}" with expressApp.governed=true, or set spec.target.name to the release's Deployment.`,
+        message: `Deployment ${namespace}/${obs.target} does not exist. Install the chart as release "${obs.target}" with expressApp.governed=true, or set spec.target.name to the release's Deployment.`,
       });
       return;
     }
 
-    const secret = this.secretState(app);
-    let problem: Problem | undefined;
-    if (secret.kind === 'missing' || secret.kind === 'keyMissing') {
-      const ref = spec.redis!.passwordSecretRef!;
-      problem =
-        secret.kind === 'missing'
-          ? {
-              reason: 'SecretNotFound',
-              message: `Secret ${namespace}/${ref.name} named by spec.redis.passwordSecretRef does not exist; the pods keep their current Redis settings until it is created.`,
-            }
-          : {
-              reason: 'SecretKeyNotFound',
-              message: `Secret ${namespace}/${ref.name} has no key "${ref.key}" (spec.redis.passwordSecretRef.key); the pods keep their current Redis settings until it is added.`,
-            };
-    }
-
+    const desired = desiredState(obs.app, obs.secret, obs.liveRedis);
+    const outcome: Outcome = {
+      deployment: obs.deployment,
+      redisRevision: obs.app.spec.redis ? obs.liveRedis.hash : undefined,
+    };
     try {
-      const desired = desiredDeployment(spec, secret, liveRedisPart(deployment));
-      const drift = deploymentDrift(deployment, desired);
+      const drift = deploymentDrift(obs.deployment, desired.deployment, obs.owned);
       if (drift.length > 0) {
-        deployment = await this.client.apply<DeploymentLike>(
-          deploymentRef(namespace, target),
-          deploymentApplyBody(namespace, target, desired),
+        outcome.deployment = await this.client.apply<DeploymentLike>(
+          ref(RESOURCES.deployments, namespace, obs.target),
+          deploymentApplyBody(namespace, obs.target, desired.deployment),
         );
-        this.events.normal(app, 'DeploymentUpdated', `Deployment ${target}: ${summarizeDrift(drift)}`);
+        this.events.normal(
+          obs.app,
+          'DeploymentUpdated',
+          `Deployment ${obs.target}: ${summarizeDrift(drift)}`,
+        );
       }
-      await this.reconcileHpa(app, target);
-      await this.reconcileFlags(app);
+      // Applied, or already live: either way the Deployment now carries the desired Redis part.
+      if (obs.app.spec.redis) outcome.redisRevision = desired.deployment.redis.hash;
+      await this.reconcileHpa(obs, desired);
+      await this.reconcileFlags(obs, desired);
     } catch (err) {
       if (isNamespaceTerminating(err)) return; // the ExpressApp goes with its namespace
       const message = err instanceof Error ? err.message : String(err);
-      this.events.warning(app, 'ApplyFailed', message);
-      await this.writeStatus(app, target, deployment, {
+      this.events.warning(obs.app, 'ApplyFailed', message);
+      await this.writeStatus(obs, outcome, {
         reason: 'ApplyFailed',
         message: `${message} (retrying with backoff)`,
       }).catch(() => {});
       throw err;
     }
-    await this.writeStatus(app, target, deployment, problem);
+    await this.writeStatus(obs, outcome, secretProblem(obs));
   }
 
-  private secretState(app: ExpressApp): SecretState {
-    if (!usesPassword(app.spec)) return { kind: 'none' };
-    const ref = app.spec.redis?.passwordSecretRef;
-    if (!ref) return { kind: 'missing' };
-    const s = this.caches.secrets.get(app.metadata.namespace, ref.name);
-    if (!s) return { kind: 'missing' };
-    const valueHash = s.valueHashes[ref.key];
-    return valueHash === undefined ? { kind: 'keyMissing' } : { kind: 'present', valueHash };
-  }
-
-  private async reconcileHpa(app: ExpressApp, target: string): Promise<void> {
-    const ns = app.metadata.namespace;
-    const desired = horizontalPodAutoscaler(app);
-    const live = this.caches.hpas.get(ns, target);
-    if (!desired) {
-      if (live && ownedBy(live, app)) {
-        await this.client.delete(hpaRef(ns, target), live.metadata.uid);
+  private async reconcileHpa({ app, target, hpa }: Observed, desired: DesiredState): Promise<void> {
+    const hpaRef = ref(RESOURCES.horizontalPodAutoscalers, app.metadata.namespace, target);
+    if (!desired.hpa) {
+      if (hpa && ownedBy(hpa, app)) {
+        await this.client.delete(hpaRef, hpa.metadata.uid);
         this.events.normal(
           app,
           'AutoscalerDeleted',
@@ -199,17 +142,8 @@ export class ExpressAppReconciler {
       }
       return;
     }
-    const want = desired.spec as Record<string, unknown>;
-    const have = live?.spec as Record<string, unknown> | undefined;
-    const same =
-      live &&
-      ownedBy(live, app) &&
-      have?.minReplicas === want.minReplicas &&
-      have?.maxReplicas === want.maxReplicas &&
-      JSON.stringify(have?.metrics) === JSON.stringify(want.metrics) &&
-      (have?.scaleTargetRef as { name?: string } | undefined)?.name === target;
-    if (same) return;
-    await this.client.apply(hpaRef(ns, target), desired);
+    if (hpaMatches(hpa, desired.hpa, app)) return;
+    await this.client.apply(hpaRef, desired.hpa);
     const a = app.spec.autoscaling!;
     this.events.normal(
       app,
@@ -218,31 +152,29 @@ export class ExpressAppReconciler {
     );
   }
 
-  private async reconcileFlags(app: ExpressApp): Promise<void> {
-    const ns = app.metadata.namespace;
-    const desired = flagsConfigMap(app);
-    const cmName = flagsConfigMapName(app);
-    const live = this.caches.configMaps.get(ns, cmName);
-    const want = (desired.data as Record<string, string>)[FLAGS_KEY];
-    const have = (live?.data as Record<string, string> | undefined)?.[FLAGS_KEY];
-    if (live && ownedBy(live, app) && have === want) return;
-    await this.client.apply(configMapRef(ns, cmName), desired);
-    this.events.normal(app, 'FlagsUpdated', `ConfigMap ${cmName}: ${describeFlagChange(have, want!)}`);
+  private async reconcileFlags({ app, flags }: Observed, desired: DesiredState): Promise<void> {
+    if (flagsMatch(flags, desired.flags, app)) return;
+    const cmName = desired.flags.metadata.name;
+    await this.client.apply(ref(RESOURCES.configMaps, app.metadata.namespace, cmName), desired.flags);
+    this.events.normal(
+      app,
+      'FlagsUpdated',
+      `ConfigMap ${cmName}: ${describeFlagChange(flagsData(flags), flagsData(desired.flags)!)}`,
+    );
   }
 
   private async writeStatus(
-    app: ExpressApp,
-    target: string,
-    deployment: DeploymentLike | undefined,
+    { app, target }: Observed,
+    { deployment, redisRevision }: Outcome,
     problem: Problem | undefined,
   ): Promise<void> {
     const status = computeStatus({
       app,
       target,
       deployment,
-      redisRevision: app.spec.redis && deployment ? liveRedisPart(deployment).hash : undefined,
+      redisRevision,
       // What was applied (or would be): the ConfigMap in the cache may lag behind the apply just made.
-      flagsRevision: shortHash((flagsConfigMap(app).data as Record<string, string>)[FLAGS_KEY]!).slice(0, 12),
+      flagsRevision: flagsRevision(app.spec),
       flagCount: Object.keys(app.spec.featureFlags ?? {}).length,
       problem,
     });
@@ -251,9 +183,12 @@ export class ExpressAppReconciler {
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(old)) if (!(k in patch)) patch[k] = null;
     try {
-      await this.client.mergePatch(appRef(app.metadata.namespace, app.metadata.name, 'status'), {
-        status: patch,
-      });
+      await this.client.mergePatch(
+        ref(RESOURCES.expressApps, app.metadata.namespace, app.metadata.name, 'status'),
+        {
+          status: patch,
+        },
+      );
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
@@ -271,14 +206,12 @@ export class ExpressAppReconciler {
    * then drop the finalizer. A terminating namespace, a vanished target or a restore that keeps failing
    * past finalizerTimeoutMs never holds the deletion up.
    */
-  private async finalize(app: ExpressApp & KubeObject): Promise<void> {
+  private async finalize({ app, target, deployment, hpa, flags }: Observed): Promise<void> {
     if (!(app.metadata.finalizers ?? []).includes(FINALIZER)) return;
     const ns = app.metadata.namespace;
-    const target = targetName(app);
     const namespaceGone = await this.namespaceTerminating(ns);
-    const deployment = this.caches.deployments.get(ns, target);
     const overdue = Date.now() - Date.parse(app.metadata.deletionTimestamp!) > this.opts.finalizerTimeoutMs;
-    if (!namespaceGone && deployment && !deployment.metadata.deletionTimestamp) {
+    if (!namespaceGone && deployment) {
       try {
         await this.restoreDeployment(deployment);
         this.events.normal(
@@ -300,14 +233,13 @@ export class ExpressAppReconciler {
       }
     }
     if (!namespaceGone) {
-      const hpa = this.caches.hpas.get(ns, target);
-      if (hpa && ownedBy(hpa, app)) await this.client.delete(hpaRef(ns, target), hpa.metadata.uid);
-      const cm = this.caches.configMaps.get(ns, flagsConfigMapName(app));
-      if (cm && ownedBy(cm, app))
-        await this.client.delete(configMapRef(ns, flagsConfigMapName(app)), cm.metadata.uid);
+      if (hpa && ownedBy(hpa, app))
+        await this.client.delete(ref(RESOURCES.horizontalPodAutoscalers, ns, target), hpa.metadata.uid);
+      if (flags && ownedBy(flags, app))
+        await this.client.delete(ref(RESOURCES.configMaps, ns, flagsConfigMapName(app)), flags.metadata.uid);
     }
     try {
-      await this.client.mergePatch(appRef(ns, app.metadata.name), {
+      await this.client.mergePatch(ref(RESOURCES.expressApps, ns, app.metadata.name), {
         metadata: {
           finalizers: (app.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
           resourceVersion: app.metadata.resourceVersion,
@@ -319,12 +251,9 @@ export class ExpressAppReconciler {
   }
 
   private async namespaceTerminating(ns: string): Promise<boolean> {
-    const obj = await this.client.getOrUndefined<KubeObject & { status?: { phase?: string } }>({
-      group: '',
-      version: 'v1',
-      plural: 'namespaces',
-      name: ns,
-    });
+    const obj = await this.client.getOrUndefined<KubeObject & { status?: { phase?: string } }>(
+      ref(RESOURCES.namespaces, undefined, ns),
+    );
     return !obj || obj.status?.phase === 'Terminating' || obj.metadata.deletionTimestamp !== undefined;
   }
 
@@ -336,7 +265,7 @@ export class ExpressAppReconciler {
     const replicas = Number.isFinite(chart) ? chart : d.spec?.replicas;
     // 1. Apply only the replica count: the env entries and the hash annotation leave the apply, so
     //    the apiserver removes them and the pods roll back to the chart's envFrom.
-    const applied = await this.client.apply<DeploymentLike>(deploymentRef(ns, name), {
+    const applied = await this.client.apply<DeploymentLike>(ref(RESOURCES.deployments, ns, name), {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name, namespace: ns },
@@ -349,18 +278,12 @@ export class ExpressAppReconciler {
       (m) => m.manager === FIELD_MANAGER && m.operation === 'Apply' && !m.subresource,
     );
     if (i < 0) return;
-    await this.client.jsonPatch(deploymentRef(ns, name), [
+    await this.client.jsonPatch(ref(RESOURCES.deployments, ns, name), [
       { op: 'test', path: `/metadata/managedFields/${i}/manager`, value: FIELD_MANAGER },
       { op: 'test', path: `/metadata/managedFields/${i}/operation`, value: 'Apply' },
       { op: 'remove', path: `/metadata/managedFields/${i}` },
     ]);
   }
-}
-
-function ownedBy(obj: KubeObject, app: ExpressApp): boolean {
-  return (obj.metadata.ownerReferences ?? []).some(
-    (r) => r.uid === app.metadata.uid && r.kind === KIND && r.apiVersion === API_VERSION,
-  );
 }
 
 /** Values first; env entries and field ownership follow from the Redis hash, so they are only counted. */
@@ -379,4 +302,20 @@ function describeFlagChange(before: string | undefined, after: string): string {
   for (const [k, v] of Object.entries(b)) if (a[k] !== v) parts.push(`${k}=${v}`);
   for (const k of Object.keys(a)) if (!(k in b)) parts.push(`-${k}`);
   return parts.length ? parts.join(', ') : 'ownership taken';
+}
+
+/** A referenced Secret or key that is missing: the Redis settings are held and the app is Degraded. */
+function secretProblem({ app, secret }: Observed): Problem | undefined {
+  if (secret.kind !== 'missing' && secret.kind !== 'keyMissing') return undefined;
+  const ref = app.spec.redis!.passwordSecretRef!;
+  const ns = app.metadata.namespace;
+  return secret.kind === 'missing'
+    ? {
+        reason: 'SecretNotFound',
+        message: `Secret ${ns}/${ref.name} named by spec.redis.passwordSecretRef does not exist; the pods keep their current Redis settings until it is created.`,
+      }
+    : {
+        reason: 'SecretKeyNotFound',
+        message: `Secret ${ns}/${ref.name} has no key "${ref.key}" (spec.redis.passwordSecretRef.key); the pods keep their current Redis settings until it is added.`,
+      };
 }

@@ -1,7 +1,5 @@
 // Login, refresh-token rotation with reuse detection, logout and authentication of requests.
 import { randomUUID } from 'node:crypto';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../tokens.js';
 import { type RevocationStore, type SessionRepository, isLive } from '../sessions/session.js';
 import { UnauthorizedError } from '../shared/errors.js';
 import type { Clock, Logger, LoggerProvider, PasswordHasher } from '../shared/ports.js';
@@ -32,22 +30,22 @@ export interface ClientInfo {
 
 const INVALID_CREDENTIALS = 'invalid e-mail or password';
 
-@injectable()
 export class AuthService {
   private readonly log: Logger;
   // Compared against when the e-mail is unknown, so both paths cost one bcrypt verification.
   private dummyHash?: Promise<string>;
 
   constructor(
-    @inject(TOKENS.UserRepository) private readonly users: UserRepository,
-    @inject(TOKENS.SessionRepository) private readonly sessions: SessionRepository,
-    @inject(TOKENS.RevocationStore) private readonly revocations: RevocationStore,
-    @inject(TOKENS.PasswordHasher) private readonly hasher: PasswordHasher,
-    @inject(TOKENS.TokenService) private readonly tokens: TokenService,
-    @inject(TOKENS.LoginThrottle) private readonly throttle: LoginThrottle,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
-    @inject(TOKENS.LoggerFactory) loggers: LoggerProvider,
-    @inject(TOKENS.AccountLookup) private readonly accounts: AccountLookup,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly revocations: RevocationStore,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenService,
+    private readonly throttle: LoginThrottle,
+    private readonly clock: Clock,
+    loggers: LoggerProvider,
+    // The account behind a token, read on every authenticated request (the adapter may cache it).
+    private readonly accounts: AccountLookup,
   ) {
     this.log = loggers.get('auth');
   }

@@ -1,6 +1,4 @@
 // A user's own sessions: list them and end any of them.
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../tokens.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Clock } from '../shared/ports.js';
 import type { Principal } from '../auth/auth.service.js';
@@ -16,11 +14,10 @@ export interface SessionView {
   current: boolean;
 }
 
-@injectable()
 export class SessionsService {
   constructor(
-    @inject(TOKENS.SessionRepository) private readonly sessions: SessionRepository,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
+    private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
   ) {}
 
   async list(principal: Principal): Promise<SessionView[]> {

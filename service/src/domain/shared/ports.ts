@@ -22,3 +22,9 @@ export interface Logger {
 export interface LoggerProvider {
   get(category: string): Logger;
 }
+
+// Run-time switches (FEATURE_FLAGS_FILE); the file-backed adapter is in infrastructure/flags.
+export interface FeatureFlags {
+  isEnabled(name: string): boolean;
+  all(): Record<string, boolean>;
+}

@@ -41,8 +41,16 @@ export type UserChanges = Partial<
   Pick<UserWithSecret, 'email' | 'name' | 'passwordHash' | 'role' | 'status'>
 >;
 
+// The stream the users' domain events (user.created, user.updated, user.deleted) are published on;
+// each names the user it is about.
+export const USER_EVENTS_STREAM = 'users';
+export interface UserEventPayload {
+  id: string;
+  version?: number;
+}
+
 export interface UserRepository {
-  findById(id: string): Promise<UserWithSecret | null>;
+  findById(id: string): Promise<User | null>;
   findByEmail(email: string): Promise<UserWithSecret | null>;
   list(query: UserListQuery): Promise<{ items: User[]; total: number }>;
   // Throws ConflictError when the e-mail is taken (case-insensitively).

@@ -42,10 +42,45 @@ export interface RevokedTokenRow extends Model<
   expiresAt: Date;
 }
 
+// The transactional outbox (outbox.ts): events written in the transaction of their change.
+export interface OutboxRow extends Model<InferAttributes<OutboxRow>, InferCreationAttributes<OutboxRow>> {
+  seq: CreationOptional<number>;
+  eventId: string;
+  stream: string;
+  type: string;
+  payload: string;
+  createdAt: CreationOptional<Date>;
+  publishedAt: CreationOptional<Date | null>;
+  attempts: CreationOptional<number>;
+  lastError: CreationOptional<string | null>;
+}
+
+// Defined once per Sequelize instance: the relay and the writer may be built on a bare instance.
+export function outboxModel(sequelize: Sequelize): ModelStatic<OutboxRow> {
+  const existing = sequelize.models.OutboxEvent as ModelStatic<OutboxRow> | undefined;
+  if (existing) return existing;
+  return sequelize.define<OutboxRow>(
+    'OutboxEvent',
+    {
+      seq: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      eventId: { type: DataTypes.UUID, allowNull: false, unique: true },
+      stream: { type: DataTypes.STRING(100), allowNull: false },
+      type: { type: DataTypes.STRING(100), allowNull: false },
+      payload: { type: DataTypes.TEXT, allowNull: false },
+      createdAt: DataTypes.DATE,
+      publishedAt: { type: DataTypes.DATE, allowNull: true },
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      lastError: { type: DataTypes.STRING(500), allowNull: true },
+    },
+    { tableName: 'outbox_events', updatedAt: false, underscored: true },
+  );
+}
+
 export interface Models {
   User: ModelStatic<UserRow>;
   Session: ModelStatic<SessionRow>;
   RevokedToken: ModelStatic<RevokedTokenRow>;
+  OutboxEvent: ModelStatic<OutboxRow>;
 }
 
 export function defineModels(sequelize: Sequelize): Models {
@@ -88,5 +123,5 @@ export function defineModels(sequelize: Sequelize): Models {
     },
     { tableName: 'revoked_tokens', updatedAt: false },
   );
-  return { User, Session, RevokedToken };
+  return { User, Session, RevokedToken, OutboxEvent: outboxModel(sequelize) };
 }

@@ -1,5 +1,5 @@
-// The rate-limiter seam: limiters are made by a factory, in memory now; a Redis-backed factory
-// (rate-limiter-flexible's RateLimiterRedis with an in-memory insurance limiter) can replace it.
+// Limiters are made by a factory: in memory here for the embedded mode; the Redis-backed factory
+// (rate-limiter-flexible's RateLimiterRedis with an in-memory insurance limiter) is in ../redis.
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface LimiterSpec {
@@ -29,3 +29,6 @@ export class MemoryRateLimiterFactory implements RateLimiterFactory {
 export function isRateLimited(err: unknown): err is RateLimiterRes {
   return err instanceof RateLimiterRes;
 }
+
+// Refusals per limiter name since start, counted by the HTTP middleware and read by the metrics.
+export const rateLimitRefusals = new Map<string, number>();

@@ -3,7 +3,8 @@
 // disconnected misses messages, so every user of this also has a time bound (TTL, file watch).
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
-import { type AdapterLogger, silentLogger } from './log.js';
+import type { Logger } from '../../domain/shared/ports.js';
+import { silentLogger } from '../logging/silent-logger.js';
 
 export type BroadcastHandler = (message: string) => void;
 
@@ -43,7 +44,7 @@ export class RedisBroadcaster implements Broadcaster {
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
-    private readonly log: AdapterLogger = silentLogger,
+    private readonly log: Logger = silentLogger,
   ) {
     // SUBSCRIBE again after every (re)connect, also for channels asked for while Redis was down.
     subscriber.on('ready', () => {

@@ -7,10 +7,10 @@
 //   the database. While Redis is down the in-process TTL bounds how stale another replica can be.
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { Cache } from '../cache/cache.js';
 import type { Breaker } from '../resilience/breaker.js';
 import type { Broadcaster } from './broadcast.js';
-import { type AdapterLogger, silentLogger } from './log.js';
+import type { Logger } from '../../domain/shared/ports.js';
+import { silentLogger } from '../logging/silent-logger.js';
 
 // What is stored: a value, or the fact that there is none (negative entry).
 type Entry = { v: unknown } | { n: 1 };
@@ -43,7 +43,7 @@ export interface TieredCacheOptions {
   localTtlMs?: number;
   defaultTtlSeconds?: number;
   negativeTtlSeconds?: number;
-  log?: AdapterLogger;
+  log?: Logger;
 }
 
 interface InvalidationMessage {
@@ -52,7 +52,7 @@ interface InvalidationMessage {
   prefix?: string;
 }
 
-export class TieredCache implements Cache {
+export class TieredCache {
   private readonly local: LRUCache<string, Entry>;
   private readonly inflight = new Map<string, Promise<unknown>>();
   // Bumped on every invalidation of a key, so a load that started before it does not store stale data.
@@ -69,7 +69,7 @@ export class TieredCache implements Cache {
     invalidationsReceived: 0,
     remoteErrors: 0,
   };
-  private readonly log: AdapterLogger;
+  private readonly log: Logger;
 
   private readonly localOn: boolean;
 

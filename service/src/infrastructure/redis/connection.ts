@@ -1,34 +1,14 @@
 // One place that builds ioredis connections: address, TLS, retry policy, offline queue and status logs.
 import { Redis, type RedisOptions } from 'ioredis';
-import { type AdapterLogger, silentLogger } from './log.js';
+import { type Config, redisSettingsFromEnv } from '../../config/config.js';
+import type { Logger } from '../../domain/shared/ports.js';
+import { silentLogger } from '../logging/silent-logger.js';
 
-export interface RedisSettings {
-  url?: string;
-  host?: string;
-  port: number;
-  db: number;
-  password?: string;
-  tls: boolean;
-  // Prepended by every adapter to its own keys and channels (not by ioredis: its keyPrefix would
-  // miss SCAN patterns and pub/sub channel names, so prefixing is explicit everywhere).
-  keyPrefix: string;
-  connectTimeoutMs?: number;
-  commandTimeoutMs?: number;
-  // Reconnect delay grows exponentially up to this cap (plus jitter).
-  maxRetryDelayMs?: number;
-  // A command issued while disconnected waits in the offline queue for at most this many
-  // reconnect attempts, and the queue holds at most offlineQueueMax commands (see guardOfflineQueue).
-  maxRetriesPerRequest?: number;
-  offlineQueueMax?: number;
-}
+export type RedisSettings = Config['redis'];
 
-export const DEFAULT_SETTINGS = {
-  connectTimeoutMs: 2000,
-  commandTimeoutMs: 1000,
-  maxRetryDelayMs: 2000,
-  maxRetriesPerRequest: 1,
-  offlineQueueMax: 1000,
-} as const;
+// A command issued while disconnected waits in the offline queue for at most this many reconnect
+// attempts (and the queue holds at most offlineQueueMax commands, see guardOfflineQueue).
+const MAX_RETRIES_PER_REQUEST = 1;
 
 // True when the settings point at a Redis at all; otherwise the in-process implementations run.
 export function redisConfigured(s: Pick<RedisSettings, 'url' | 'host'>): boolean {
@@ -36,7 +16,11 @@ export function redisConfigured(s: Pick<RedisSettings, 'url' | 'host'>): boolean
 }
 
 export function settingsFromUrl(url: string, keyPrefix = 'esp:'): RedisSettings {
-  return { url, port: 6379, db: 0, tls: url.startsWith('rediss://'), keyPrefix };
+  return redisSettingsFromEnv({
+    REDIS_URL: url,
+    REDIS_KEY_PREFIX: keyPrefix,
+    REDIS_TLS: String(url.startsWith('rediss://')),
+  });
 }
 
 // Exponential backoff from 50 ms, capped, with up to 20% jitter so replicas do not reconnect in step.
@@ -46,14 +30,14 @@ export function retryDelay(attempt: number, capMs: number): number {
 }
 
 export function redisOptions(s: RedisSettings, role: string): RedisOptions {
-  const capMs = s.maxRetryDelayMs ?? DEFAULT_SETTINGS.maxRetryDelayMs;
+  const capMs = s.maxRetryDelayMs;
   const options: RedisOptions = {
     port: s.port,
     db: s.db,
     connectionName: `esp-${role}`,
-    connectTimeout: s.connectTimeoutMs ?? DEFAULT_SETTINGS.connectTimeoutMs,
-    commandTimeout: s.commandTimeoutMs ?? DEFAULT_SETTINGS.commandTimeoutMs,
-    maxRetriesPerRequest: s.maxRetriesPerRequest ?? DEFAULT_SETTINGS.maxRetriesPerRequest,
+    connectTimeout: s.connectTimeoutMs,
+    commandTimeout: s.commandTimeoutMs,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     retryStrategy: (times) => retryDelay(times, capMs),
     // ioredis 6 speaks RESP3 by default; replies keep the RESP2 shapes ("legacy" mapping), which is
     // what every parser here expects. Pinned so a change of default cannot reshape replies.
@@ -80,11 +64,7 @@ const DESCRIBE: Record<string, string> = {
 };
 
 // role names the connection (CLIENT LIST shows esp-<role>); subscribers need their own connection.
-export function createRedisConnection(
-  s: RedisSettings,
-  role = 'main',
-  log: AdapterLogger = silentLogger,
-): Redis {
+export function createRedisConnection(s: RedisSettings, role = 'main', log: Logger = silentLogger): Redis {
   const options = redisOptions(s, role);
   const client = s.url ? new Redis(s.url, options) : new Redis(options);
   let lastError = '';
@@ -115,7 +95,7 @@ export class RedisUnavailableError extends Error {
 
 // ioredis has no length limit on its offline queue; callers check this before queueing a command so
 // a long outage cannot grow memory without bound.
-export function guardOfflineQueue(client: Redis, max: number = DEFAULT_SETTINGS.offlineQueueMax): void {
+export function guardOfflineQueue(client: Redis, max: number): void {
   if (client.status === 'ready') return;
   // offlineQueue is internal to ioredis (a Deque); it is the only measure of the backlog.
   const queued = (client as unknown as { offlineQueue?: { length: number } }).offlineQueue?.length ?? 0;

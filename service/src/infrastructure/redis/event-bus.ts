@@ -4,7 +4,8 @@
 // (ProcessedSet) because at-least-once means a message can arrive twice.
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { type AdapterLogger, silentLogger } from './log.js';
+import type { Logger } from '../../domain/shared/ports.js';
+import { silentLogger } from '../logging/silent-logger.js';
 
 export interface DomainEvent {
   id: string;
@@ -87,7 +88,7 @@ export class RedisStreamBus implements EventBus {
     private readonly publisher: Redis,
     private readonly connect: (role: string) => Redis,
     private readonly keyPrefix: string,
-    private readonly log: AdapterLogger = silentLogger,
+    private readonly log: Logger = silentLogger,
     private readonly maxLength = 100_000,
   ) {}
 

@@ -44,7 +44,7 @@ export class RedisRateLimiterFactory implements RateLimiterFactory {
   }
 }
 
-// The HTTP-level limiters are built in distributed/http/routes.ts (httpLimiters); the login
+// The HTTP-level limiters are built in http/middleware/rate-limit.ts (httpLimiters); the login
 // limiters live in the core's RateLimiterLoginThrottle and move to Redis by being given this factory.
 
 // IETF draft-ietf-httpapi-ratelimit-headers fields (RateLimit-Limit/Remaining/Reset/Policy) and,

@@ -2,7 +2,6 @@
 // so an access token is never accepted as a refresh token or the other way round.
 import { type KeyObject, createSecretKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { durationToSeconds } from '../../config/config.js';
 import type { AccessClaims, RefreshClaims, SignedToken, TokenService } from '../../domain/auth/ports.js';
 import { UnauthorizedError } from '../../domain/shared/errors.js';
 import type { Clock } from '../../domain/shared/ports.js';
@@ -14,8 +13,8 @@ export interface JwtOptions {
   secret: string;
   issuer: string;
   audience: string;
-  accessTtl: string;
-  refreshTtl: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
 }
 
 export class JwtTokenService implements TokenService {
@@ -29,8 +28,8 @@ export class JwtTokenService implements TokenService {
     private readonly options: JwtOptions,
     private readonly clock: Clock,
   ) {
-    this.accessTtlSeconds = durationToSeconds(options.accessTtl);
-    this.refreshTtlSeconds = durationToSeconds(options.refreshTtl);
+    this.accessTtlSeconds = options.accessTtlSeconds;
+    this.refreshTtlSeconds = options.refreshTtlSeconds;
     this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 

@@ -1,6 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 
-// The transactional outbox (issue 3): domain events written in the same transaction as the change
+// The transactional outbox: domain events written in the same transaction as the change
 // they describe, moved to the Redis stream by the relay afterwards.
 export async function up(qi: QueryInterface): Promise<void> {
   await qi.createTable('outbox_events', {

@@ -1,7 +1,5 @@
 // Sessions and revoked access-token ids on Sequelize.
 import { Op } from 'sequelize';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../../tokens.js';
 import type {
   NewSession,
   RevocationStore,
@@ -27,11 +25,10 @@ function toSession(row: SessionRow): Session {
   };
 }
 
-@injectable()
 export class SequelizeSessionRepository implements SessionRepository {
   constructor(
-    @inject(TOKENS.Database) private readonly db: Database,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
+    private readonly db: Database,
+    private readonly clock: Clock,
   ) {}
 
   async create(session: NewSession): Promise<Session> {
@@ -69,11 +66,10 @@ export class SequelizeSessionRepository implements SessionRepository {
   }
 }
 
-@injectable()
 export class SequelizeRevocationStore implements RevocationStore {
   constructor(
-    @inject(TOKENS.Database) private readonly db: Database,
-    @inject(TOKENS.Clock) private readonly clock: Clock,
+    private readonly db: Database,
+    private readonly clock: Clock,
   ) {}
 
   async revoke(jti: string, expiresAt: Date): Promise<void> {

@@ -1,17 +1,17 @@
 // UserRepository on Sequelize. Only bound parameters reach SQL; sort and filter fields come
-// from the domain's allow-list, never from raw request text.
+// from the domain's allow-list, never from raw request text. Built with a transaction, every
+// statement runs in it (the unit of work in ../unit-of-work.ts builds one per piece of work).
 import {
   Op,
   QueryTypes,
   UniqueConstraintError,
   type WhereOptions,
   type ModelStatic,
+  type Transaction,
   fn,
   col,
   where as sqlWhere,
 } from 'sequelize';
-import { inject, injectable } from 'tsyringe';
-import { TOKENS } from '../../../tokens.js';
 import { ConflictError } from '../../../domain/shared/errors.js';
 import type {
   NewUser,
@@ -56,14 +56,16 @@ function toUser(row: UserFields): UserWithSecret {
   };
 }
 
-function publicUser(row: UserRow): User {
+function publicUser(row: UserFields): User {
   const { passwordHash: _omit, ...user } = toUser(row);
   return user;
 }
 
-@injectable()
 export class SequelizeUserRepository implements UserRepository {
-  constructor(@inject(TOKENS.Database) private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly transaction?: Transaction,
+  ) {}
 
   private selectById: string | undefined;
 
@@ -71,17 +73,21 @@ export class SequelizeUserRepository implements UserRepository {
     return this.db.models.User;
   }
 
-  async findById(id: string): Promise<UserWithSecret | null> {
+  async findById(id: string): Promise<User | null> {
     this.selectById ??= selectByIdSql(this.model);
     const [row] = await this.db.sequelize.query<UserFields>(this.selectById, {
       bind: [id],
       type: QueryTypes.SELECT,
+      transaction: this.transaction,
     });
-    return row ? toUser(row) : null;
+    return row ? publicUser(row) : null;
   }
 
   async findByEmail(email: string): Promise<UserWithSecret | null> {
-    const row = await this.model.findOne({ where: sqlWhere(fn('lower', col('email')), email.toLowerCase()) });
+    const row = await this.model.findOne({
+      where: sqlWhere(fn('lower', col('email')), email.toLowerCase()),
+      transaction: this.transaction,
+    });
     return row ? toUser(row) : null;
   }
 
@@ -106,13 +112,14 @@ export class SequelizeUserRepository implements UserRepository {
       ],
       limit: query.limit,
       offset: query.offset,
+      transaction: this.transaction,
     });
     return { items: rows.map(publicUser), total: count };
   }
 
   async create(user: NewUser): Promise<User> {
     try {
-      return publicUser(await this.model.create({ ...user }));
+      return publicUser(await this.model.create({ ...user }, { transaction: this.transaction }));
     } catch (err) {
       if (err instanceof UniqueConstraintError)
         throw new ConflictError('a user with this e-mail already exists');
@@ -124,7 +131,7 @@ export class SequelizeUserRepository implements UserRepository {
     try {
       const [affected] = await this.model.update(
         { ...changes, version: expectedVersion + 1 },
-        { where: { id, version: expectedVersion } },
+        { where: { id, version: expectedVersion }, transaction: this.transaction },
       );
       if (affected === 0) return null;
     } catch (err) {
@@ -132,19 +139,25 @@ export class SequelizeUserRepository implements UserRepository {
         throw new ConflictError('a user with this e-mail already exists');
       throw err;
     }
-    const row = await this.model.findByPk(id);
+    const row = await this.model.findByPk(id, { transaction: this.transaction });
     return row ? publicUser(row) : null;
   }
 
   async delete(id: string, expectedVersion: number): Promise<boolean> {
-    return (await this.model.destroy({ where: { id, version: expectedVersion } })) > 0;
+    return (
+      (await this.model.destroy({ where: { id, version: expectedVersion }, transaction: this.transaction })) >
+      0
+    );
   }
 
   async countActiveAdmins(): Promise<number> {
-    return this.model.count({ where: { role: 'admin', status: 'active' } });
+    return this.model.count({
+      where: { role: 'admin', status: 'active' },
+      transaction: this.transaction,
+    });
   }
 
   async count(): Promise<number> {
-    return this.model.count();
+    return this.model.count({ transaction: this.transaction });
   }
 }

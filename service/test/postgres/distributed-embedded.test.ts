@@ -1,4 +1,4 @@
-// Issue 3's features in the embedded mode (no Redis): the same endpoints and guarantees on the
+// The distributed features in the embedded mode (no Redis): the same endpoints and guarantees on the
 // in-process implementations, on SQLite and PostgreSQL. The Redis mode is tested by make test-redis.
 import fs from 'node:fs';
 import os from 'node:os';

@@ -3,51 +3,11 @@
 // marks them published. Redis down means rows wait (and the lag grows), never that events are lost.
 // A crash between publish and the mark publishes a row twice: consumers deduplicate by event id.
 import { randomUUID } from 'node:crypto';
-import {
-  type CreationOptional,
-  DataTypes,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type Model,
-  type ModelStatic,
-  Op,
-  type Sequelize,
-  type Transaction,
-} from 'sequelize';
-import type { DomainEvent, EventBus } from './event-bus.js';
-import { type AdapterLogger, silentLogger } from './log.js';
-
-export interface OutboxRow extends Model<InferAttributes<OutboxRow>, InferCreationAttributes<OutboxRow>> {
-  seq: CreationOptional<number>;
-  eventId: string;
-  stream: string;
-  type: string;
-  payload: string;
-  createdAt: CreationOptional<Date>;
-  publishedAt: CreationOptional<Date | null>;
-  attempts: CreationOptional<number>;
-  lastError: CreationOptional<string | null>;
-}
-
-export function outboxModel(sequelize: Sequelize): ModelStatic<OutboxRow> {
-  const existing = sequelize.models.OutboxEvent as ModelStatic<OutboxRow> | undefined;
-  if (existing) return existing;
-  return sequelize.define<OutboxRow>(
-    'OutboxEvent',
-    {
-      seq: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
-      eventId: { type: DataTypes.UUID, allowNull: false, unique: true },
-      stream: { type: DataTypes.STRING(100), allowNull: false },
-      type: { type: DataTypes.STRING(100), allowNull: false },
-      payload: { type: DataTypes.TEXT, allowNull: false },
-      createdAt: DataTypes.DATE,
-      publishedAt: { type: DataTypes.DATE, allowNull: true },
-      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-      lastError: { type: DataTypes.STRING(500), allowNull: true },
-    },
-    { tableName: 'outbox_events', updatedAt: false, underscored: true },
-  );
-}
+import { type ModelStatic, Op, type Sequelize, type Transaction } from 'sequelize';
+import type { Logger } from '../../domain/shared/ports.js';
+import { silentLogger } from '../logging/silent-logger.js';
+import type { DomainEvent, EventBus } from '../redis/event-bus.js';
+import { type OutboxRow, outboxModel } from './models.js';
 
 export interface OutboxMessage {
   stream: string;
@@ -63,7 +23,7 @@ export class Outbox {
   }
 
   // Call inside the transaction of the change; the events exist exactly when the change commits.
-  // (No transaction only where the database cannot hold one open, see scoped-transaction.ts.)
+  // (No transaction only where the database cannot hold one open, see unit-of-work.ts.)
   async add(messages: OutboxMessage[], transaction: Transaction | undefined): Promise<string[]> {
     const rows = messages.map((m) => ({
       eventId: randomUUID(),
@@ -83,7 +43,7 @@ export interface RelayOptions {
   maxBackoffMs?: number;
   // Published rows are deleted after this long.
   retentionMs?: number;
-  log?: AdapterLogger;
+  log?: Logger;
 }
 
 export interface RelayStats {
@@ -99,7 +59,7 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private backoffMs = 0;
   private stopped = true;
-  private readonly log: AdapterLogger;
+  private readonly log: Logger;
   readonly totals = { published: 0, failures: 0 };
 
   constructor(

@@ -2,9 +2,14 @@
 // two-tier cache. Every write goes to the database first, then drops the cached entry on every
 // replica (TieredCache.delete broadcasts), so a logout, a session revocation or a refresh rotation
 // takes effect on the next request everywhere. The `authCache` flag turns this off at run time.
-import type { RevocationStore, NewSession, Session, SessionRepository } from '../domain/sessions/session.js';
-import type { Clock } from '../domain/shared/ports.js';
-import type { DistributedRuntime } from './runtime.js';
+import type {
+  RevocationStore,
+  NewSession,
+  Session,
+  SessionRepository,
+} from '../../domain/sessions/session.js';
+import type { Clock, FeatureFlags } from '../../domain/shared/ports.js';
+import type { TieredCache } from '../redis/cache.js';
 
 const sessionKey = (id: string) => `session:${id}`;
 const revokedKey = (jti: string) => `revoked:${jti}`;
@@ -23,11 +28,12 @@ function revive(s: Session): Session {
 export class CachedSessionRepository implements SessionRepository {
   constructor(
     private readonly inner: SessionRepository,
-    private readonly distributed: DistributedRuntime,
+    private readonly cache: TieredCache,
+    private readonly flags: FeatureFlags,
   ) {}
 
   private get cacheOn(): boolean {
-    return this.distributed.flags.isEnabled('authCache');
+    return this.flags.isEnabled('authCache');
   }
 
   create(session: NewSession): Promise<Session> {
@@ -36,7 +42,7 @@ export class CachedSessionRepository implements SessionRepository {
 
   async findById(id: string): Promise<Session | null> {
     if (!this.cacheOn) return this.inner.findById(id);
-    const session = await this.distributed.cache.getOrLoad<Session>(
+    const session = await this.cache.getOrLoad<Session>(
       sessionKey(id),
       async () => (await this.inner.findById(id)) ?? undefined,
     );
@@ -45,14 +51,14 @@ export class CachedSessionRepository implements SessionRepository {
 
   async rotate(id: string, expectedJti: string, newJti: string, expiresAt: Date): Promise<boolean> {
     const rotated = await this.inner.rotate(id, expectedJti, newJti, expiresAt);
-    if (rotated) await this.distributed.cache.delete(sessionKey(id));
+    if (rotated) await this.cache.delete(sessionKey(id));
     return rotated;
   }
 
   async revoke(id: string, reason: string): Promise<boolean> {
     const revoked = await this.inner.revoke(id, reason);
     // Dropped even when nothing changed: a stale copy must not outlive a revocation attempt.
-    await this.distributed.cache.delete(sessionKey(id));
+    await this.cache.delete(sessionKey(id));
     return revoked;
   }
 
@@ -66,7 +72,8 @@ export class CachedSessionRepository implements SessionRepository {
 export class CachedRevocationStore implements RevocationStore {
   constructor(
     private readonly inner: RevocationStore,
-    private readonly distributed: DistributedRuntime,
+    private readonly cache: TieredCache,
+    private readonly flags: FeatureFlags,
     private readonly clock: Clock,
   ) {}
 
@@ -74,14 +81,14 @@ export class CachedRevocationStore implements RevocationStore {
     await this.inner.revoke(jti, expiresAt);
     const key = revokedKey(jti);
     // delete broadcasts, so other replicas drop a cached "not revoked"; then the shared tier says yes.
-    await this.distributed.cache.delete(key);
+    await this.cache.delete(key);
     const ttlSeconds = Math.ceil((expiresAt.getTime() - this.clock.now().getTime()) / 1000);
-    if (ttlSeconds > 0) await this.distributed.cache.set(key, true, ttlSeconds);
+    if (ttlSeconds > 0) await this.cache.set(key, true, ttlSeconds);
   }
 
   async isRevoked(jti: string): Promise<boolean> {
-    if (!this.distributed.flags.isEnabled('authCache')) return this.inner.isRevoked(jti);
-    const revoked = await this.distributed.cache.getOrLoad<boolean>(revokedKey(jti), async () =>
+    if (!this.flags.isEnabled('authCache')) return this.inner.isRevoked(jti);
+    const revoked = await this.cache.getOrLoad<boolean>(revokedKey(jti), async () =>
       (await this.inner.isRevoked(jti)) ? true : undefined,
     );
     return revoked === true;

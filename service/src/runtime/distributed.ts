@@ -1,6 +1,7 @@
-// Everything issue 3 adds, built from configuration: on Redis when REDIS_URL/REDIS_HOST is set,
-// otherwise the in-process twins behind the same interfaces (so `make run` works on one machine).
-// The composition root creates one DistributedRuntime, registers its parts and starts/stops it.
+// The parts shared between replicas, built from configuration: on Redis when REDIS_URL/REDIS_HOST
+// is set, otherwise the in-process twins behind the same interfaces (so `make run` works on one
+// machine). The composition root creates one DistributedRuntime, hands its parts on and starts and
+// stops it with the service.
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../config/config.js';
@@ -9,28 +10,21 @@ import {
   MemoryRateLimiterFactory,
   type RateLimiterFactory,
 } from '../infrastructure/rate-limit/rate-limiter.js';
+import { OutboxRelay } from '../infrastructure/db/outbox.js';
+import { FLAG_DEFAULTS, FileFeatureFlags } from '../infrastructure/flags/feature-flags.js';
 import { type Broadcaster, LocalBroadcaster, RedisBroadcaster } from '../infrastructure/redis/broadcast.js';
 import { TieredCache } from '../infrastructure/redis/cache.js';
 import {
-  type RedisSettings,
   closeQuietly,
   createRedisConnection,
   guardOfflineQueue,
   redisConfigured,
 } from '../infrastructure/redis/connection.js';
 import { type EventBus, InProcessEventBus, RedisStreamBus } from '../infrastructure/redis/event-bus.js';
-import { FileFeatureFlags } from '../infrastructure/redis/flags.js';
 import { type DistributedLock, InProcessLock, RedisLock } from '../infrastructure/redis/lock.js';
-import { Outbox, OutboxRelay } from '../infrastructure/redis/outbox.js';
 import { RedisRateLimiterFactory } from '../infrastructure/redis/rate-limit.js';
 import { type RedisStatus, probeRedisStatus } from '../infrastructure/redis/status.js';
 import { type Breaker, BreakerRegistry } from '../infrastructure/resilience/breaker.js';
-
-// Flags that switch distributed features; a flags file can turn them off at run time. `cache` is the
-// users resource cache; `authCache` the per-request session/revoked-token/account lookups.
-export const FLAG_DEFAULTS = { rateLimit: true, cache: true, authCache: true } as const;
-
-export const DOMAIN_STREAM = 'users';
 
 export class DistributedRuntime {
   readonly breakers = new BreakerRegistry();
@@ -44,7 +38,6 @@ export class DistributedRuntime {
   readonly cache: TieredCache;
   readonly bus: EventBus;
   readonly flags: FileFeatureFlags;
-  readonly outbox: Outbox;
   readonly relay: OutboxRelay;
 
   constructor(
@@ -54,7 +47,7 @@ export class DistributedRuntime {
   ) {
     const log = loggers.get('redis');
     const prefix = config.redis.keyPrefix;
-    const settings: RedisSettings = { ...config.redis };
+    const settings = config.redis;
     if (redisConfigured(settings)) {
       const redis = createRedisConnection(settings, 'main', log);
       this.redis = redis;
@@ -109,7 +102,6 @@ export class DistributedRuntime {
       defaults: { ...FLAG_DEFAULTS },
       log: loggers.get('flags'),
     });
-    this.outbox = new Outbox(sequelize);
     // Without Redis the events go to the in-process bus the same way.
     this.relay = new OutboxRelay(sequelize, this.bus, {
       intervalMs: config.distributed.events.relayIntervalMs,

@@ -2,8 +2,9 @@
 // (nothing on the hot paths). A registry of their own: served at /distributed/metrics, and merged
 // into the service's /metrics with Registry.merge when that exists.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { rateLimitRefusals } from './http/rate-limit.js';
-import { DOMAIN_STREAM, type DistributedRuntime } from './runtime.js';
+import { USER_EVENTS_STREAM } from '../domain/users/user.js';
+import { rateLimitRefusals } from '../infrastructure/rate-limit/rate-limiter.js';
+import type { DistributedRuntime } from './distributed.js';
 
 // A counter that follows a monotonic number kept elsewhere.
 function follow(
@@ -112,11 +113,11 @@ export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Regi
       const bus = d.bus as { streamKey?(s: string): string; deadLetterKey?(s: string): string };
       if (!bus.streamKey || !bus.deadLetterKey) return;
       const [main, dead] = await Promise.all([
-        redis.xlen(bus.streamKey(DOMAIN_STREAM)),
-        redis.xlen(bus.deadLetterKey(DOMAIN_STREAM)),
+        redis.xlen(bus.streamKey(USER_EVENTS_STREAM)),
+        redis.xlen(bus.deadLetterKey(USER_EVENTS_STREAM)),
       ]);
-      this.set({ stream: DOMAIN_STREAM }, main);
-      this.set({ stream: `${DOMAIN_STREAM}:dead` }, dead);
+      this.set({ stream: USER_EVENTS_STREAM }, main);
+      this.set({ stream: `${USER_EVENTS_STREAM}:dead` }, dead);
     },
   });
   return registry;

@@ -1,4 +1,5 @@
-// /distributed/*: operator-facing endpoints for the Redis-backed features, and /api/v1/flags.
+// /distributed/*: operator-facing endpoints for the parts shared between replicas (Redis-backed,
+// or their in-process twins).
 // Reading status needs a login; anything that changes or reveals shared state needs the admin role.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
@@ -10,13 +11,13 @@ import {
   ServiceUnavailableError,
 } from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
-import { authenticate, principalOf } from '../../http/middleware/authenticate.js';
-import { HttpProblem } from '../../http/problem.js';
-import { parse } from '../../http/validation.js';
 import { newEvent } from '../../infrastructure/redis/event-bus.js';
 import { LockBusyError } from '../../infrastructure/redis/lock.js';
-import type { DistributedRuntime } from '../runtime.js';
-import { clientKey, rateLimit } from './rate-limit.js';
+import type { DistributedRuntime } from '../../runtime/distributed.js';
+import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { clientKey, rateLimit } from '../middleware/rate-limit.js';
+import { HttpProblem } from '../problem.js';
+import { parse } from '../validation.js';
 
 const KeyParams = z.object({
   key: z.string().regex(/^[A-Za-z0-9:_.-]{1,200}$/, 'letters, digits and :_.- only, at most 200'),
@@ -160,52 +161,4 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
   });
 
   return router;
-}
-
-export function flagsRoutes(d: DistributedRuntime): Router {
-  const router = Router();
-  router.get('/', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({
-      flags: d.flags.all(),
-      revision: d.flags.revision,
-      loadedAt: d.flags.loadedAt?.toISOString() ?? null,
-      source: d.config.featureFlagsFile ?? null,
-    });
-  });
-  return router;
-}
-
-// The limiters the app puts in front of the API. A limit of 0 points (the default) leaves that
-// limiter out: a per-address limit that suits production would refuse load tests and benchmarks
-// that all come from one address, so deployments set RATE_LIMIT_CLIENT_POINTS/_USER_POINTS.
-export function httpLimiters(
-  d: DistributedRuntime,
-  log: Logger,
-): { perClient?: RequestHandler; perUser?: RequestHandler } {
-  const r = d.config.distributed.rateLimit;
-  const enabled = () => d.flags.isEnabled('rateLimit');
-  const limiter = (name: string, points: number, key: (req: Request, res: Response) => string | undefined) =>
-    points > 0
-      ? rateLimit({
-          name,
-          limiter: d.rateLimiters.create({
-            keyPrefix: `http_${name}`,
-            points,
-            durationSeconds: r.windowSeconds,
-          }),
-          points,
-          durationSeconds: r.windowSeconds,
-          key,
-          enabled,
-          log,
-        })
-      : undefined;
-  return {
-    perClient: limiter('client', r.clientPoints, clientKey),
-    perUser: limiter(
-      'user',
-      r.userPoints,
-      (_req, res) => (res.locals.principal as { id?: string } | undefined)?.id,
-    ),
-  };
 }

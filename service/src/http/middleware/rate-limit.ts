@@ -4,12 +4,14 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../../domain/shared/errors.js';
-import type { Logger } from '../../domain/shared/ports.js';
-import { isRateLimited } from '../../infrastructure/rate-limit/rate-limiter.js';
+import type { Config } from '../../config/config.js';
+import type { FeatureFlags, Logger } from '../../domain/shared/ports.js';
+import {
+  type RateLimiterFactory,
+  isRateLimited,
+  rateLimitRefusals,
+} from '../../infrastructure/rate-limit/rate-limiter.js';
 import { rateLimitHeaders } from '../../infrastructure/redis/rate-limit.js';
-
-// Refusals per limiter name since start, read by the metrics.
-export const rateLimitRefusals = new Map<string, number>();
 
 export interface LimitMiddlewareOptions {
   name: string;
@@ -48,3 +50,39 @@ export function rateLimit(o: LimitMiddlewareOptions): RequestHandler {
 }
 
 export const clientKey = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+// The limiters the app puts in front of the API. A limit of 0 points (the default) leaves that
+// limiter out: a per-address limit that suits production would refuse load tests and benchmarks
+// that all come from one address, so deployments set RATE_LIMIT_CLIENT_POINTS/_USER_POINTS.
+export function httpLimiters(
+  r: Config['distributed']['rateLimit'],
+  limiters: RateLimiterFactory,
+  flags: FeatureFlags,
+  log: Logger,
+): { perClient?: RequestHandler; perUser?: RequestHandler } {
+  const enabled = () => flags.isEnabled('rateLimit');
+  const limiter = (name: string, points: number, key: (req: Request, res: Response) => string | undefined) =>
+    points > 0
+      ? rateLimit({
+          name,
+          limiter: limiters.create({
+            keyPrefix: `http_${name}`,
+            points,
+            durationSeconds: r.windowSeconds,
+          }),
+          points,
+          durationSeconds: r.windowSeconds,
+          key,
+          enabled,
+          log,
+        })
+      : undefined;
+  return {
+    perClient: limiter('client', r.clientPoints, clientKey),
+    perUser: limiter(
+      'user',
+      r.userPoints,
+      (_req, res) => (res.locals.principal as { id?: string } | undefined)?.id,
+    ),
+  };
+}
