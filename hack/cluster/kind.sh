@@ -50,6 +50,21 @@ apply_addon() {
     -e "s/\${KUBE_ROUTER_VERSION}/$KUBE_ROUTER_VERSION/g" "$KIND_SRC/addons/$1" | kubectl apply -f - >/dev/null
 }
 
+# cluster_only_dns: CoreDNS answers for the cluster's own names only. The engine of docker.sh sets
+# up no NAT, so the node reaches no resolver (nor anything else) outside; with kubeadm's
+# `forward . /etc/resolv.conf` every other name waited 4-8 s for that resolver before failing, long
+# enough to fill a Node process's DNS thread pool and time out its database connection behind it.
+cluster_only_dns() {
+  local corefile
+  corefile="$(kubectl -n kube-system get configmap coredns -o jsonpath='{.data.Corefile}')"
+  grep -q 'forward \. /etc/resolv.conf' <<<"$corefile" || return 0
+  corefile="$(awk '/^[[:space:]]*forward \. \/etc\/resolv.conf/ {skip = /\{[[:space:]]*$/; next} skip {if (/\}/) skip = 0; next} {print}' <<<"$corefile")"
+  kubectl -n kube-system create configmap coredns --from-literal=Corefile="$corefile" --dry-run=client -o yaml \
+    | kubectl apply -f - >/dev/null 2>&1
+  kubectl -n kube-system rollout restart deployment/coredns >/dev/null
+  kubectl -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
+}
+
 install_addons() {
   local image="$1" addons=(traefik.yaml metrics-server.yaml)
   if [[ "$image" == "$KIND_NODE_IMAGE" ]]; then
@@ -60,6 +75,7 @@ install_addons() {
     rm -f "$tar"
   else
     addons=(kube-router.yaml "${addons[@]}")
+    cluster_only_dns
   fi
   log "installing add-ons: ${addons[*]%.yaml}"
   local a; for a in "${addons[@]}"; do apply_addon "$a"; done
