@@ -177,6 +177,22 @@ module_wrapper() {
   echo "$dir"
 }
 
+# helm3_ldflags: the stamps Helm 3's Makefile sets. Besides the version, the Kubernetes minor of its
+# client-go: unstamped, `helm template` and `helm lint` assume Kubernetes v1.20 and refuse any chart
+# whose kubeVersion asks for more. (Helm 4 reads it from its build info.)
+helm3_ldflags() {
+  local gomod minor
+  gomod="$(cd "$(mktemp -d)" && go mod download -json "helm.sh/helm/v3@$HELM3_VERSION" \
+    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  minor="$(awk '$1 == "k8s.io/client-go" { split($2, v, "."); print v[2] }' "$gomod")"
+  [[ -n "$minor" ]] || die "could not read the client-go version of helm.sh/helm/v3@$HELM3_VERSION"
+  local flags="-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in pkg/lint/rules pkg/chartutil; do
+    flags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$minor"
+  done
+  echo "$flags"
+}
+
 # binary_of TOOL: the file name inside the tool's cache directory.
 binary_of() {
   case "$1" in helm3 | helm4) echo helm ;; *) echo "$1" ;; esac
@@ -196,8 +212,7 @@ build_tool() {
       wrapper_build etcd "$wrapper" go.etcd.io/etcd/server/v3 etcd ;;
     kwok) go_install kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
     # Helm's Makefile stamps the full version; unstamped it says only v3.22 / v4.3.
-    helm3) go_install helm3 "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION" helm \
-      "-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" ;;
+    helm3) go_install helm3 "helm.sh/helm/v3/cmd/helm@$HELM3_VERSION" helm "$(helm3_ldflags)" ;;
     helm4) go_install helm4 "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION" helm \
       "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
     kubeconform) go_install kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" kubeconform ;;

@@ -10,32 +10,75 @@ the operator finds `<target>`, `<target>-flags` and `<target>-redis` by the Expr
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+The app.kubernetes.io/name label: the chart name, or nameOverride. Object names stay the release name
+(docs/contract.md); nameOverride only renames the label, and since a Deployment's selector is
+immutable it can only be set at install.
+*/}}
+{{- define "express-sqlize.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* Selector labels never change for the life of a release (a Deployment's selector is immutable). */}}
 {{- define "express-sqlize.selectorLabels" -}}
-app.kubernetes.io/name: express-sqlize
+app.kubernetes.io/name: {{ include "express-sqlize.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* Labels of every object: commonLabels first, the chart's own labels win a clash. */}}
 {{- define "express-sqlize.labels" -}}
-helm.sh/chart: {{ include "express-sqlize.chart" . }}
-{{ include "express-sqlize.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "express-sqlize.imageTag" . | trunc 63 | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: express-sqlize
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- include "express-sqlize.objectLabels" (dict "root" .) -}}
+{{- end -}}
+
+{{/*
+The same with an object's own `extra` labels (e.g. a ServiceMonitor's selector labels) between the two.
+Called with (dict "root" $ "extra" MAP "component" NAME), extra and component optional.
+*/}}
+{{- define "express-sqlize.objectLabels" -}}
+{{- $root := .root -}}
+{{- $own := dict
+  "helm.sh/chart" (include "express-sqlize.chart" $root)
+  "app.kubernetes.io/version" (include "express-sqlize.imageTag" $root | trunc 63)
+  "app.kubernetes.io/managed-by" $root.Release.Service
+  "app.kubernetes.io/part-of" "express-sqlize" -}}
+{{- with .component }}{{ $_ := set $own "app.kubernetes.io/component" . }}{{ end -}}
+{{- $own = merge $own (include "express-sqlize.selectorLabels" $root | fromYaml) -}}
+{{- toYaml (merge $own (deepCopy (default dict .extra)) (deepCopy $root.Values.commonLabels)) -}}
+{{- end -}}
+
+{{/*
+Labels of a pod template: the selector labels (and component) win over `extra` (podLabels), which win
+over commonLabels. Called with (dict "root" $ "extra" MAP "component" NAME), component optional.
+*/}}
+{{- define "express-sqlize.podLabels" -}}
+{{- $own := include "express-sqlize.selectorLabels" .root | fromYaml -}}
+{{- with .component }}{{ $_ := set $own "app.kubernetes.io/component" . }}{{ end -}}
+{{- toYaml (merge $own (deepCopy (default dict .extra)) (deepCopy .root.Values.commonLabels)) -}}
+{{- end -}}
+
+{{/*
+An `annotations:` block of `extra` over commonAnnotations, or nothing when both are empty. Called
+with (dict "root" $ "extra" MAP).
+*/}}
+{{- define "express-sqlize.annotations" -}}
+{{- with merge (deepCopy (default dict .extra)) (deepCopy .root.Values.commonAnnotations) -}}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end -}}
 {{- end -}}
 
 {{- define "express-sqlize.imageTag" -}}
 {{- default .Chart.AppVersion .Values.image.tag -}}
 {{- end -}}
 
+{{/* global.imageRegistry (a parent chart's mirror) wins over image.registry, as in Bitnami charts. */}}
 {{- define "express-sqlize.image" -}}
+{{- $registry := default .Values.image.registry ((.Values.global).imageRegistry) -}}
+{{- $repository := ternary (printf "%s/%s" $registry .Values.image.repository) .Values.image.repository (ne $registry "") -}}
 {{- if .Values.image.digest -}}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- printf "%s@%s" $repository .Values.image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository (include "express-sqlize.imageTag" .) -}}
+{{- printf "%s:%s" $repository (include "express-sqlize.imageTag" .) -}}
 {{- end -}}
 {{- end -}}
 
@@ -44,6 +87,14 @@ app.kubernetes.io/part-of: express-sqlize
 {{- default (include "express-sqlize.fullname" .) .Values.serviceAccount.name -}}
 {{- else -}}
 {{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "express-sqlize.migrationServiceAccountName" -}}
+{{- if .Values.migration.serviceAccount.create -}}
+{{- default (printf "%s-migrate" (include "express-sqlize.fullname" .)) .Values.migration.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.migration.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
 
@@ -65,29 +116,26 @@ app.kubernetes.io/part-of: express-sqlize
 {{- if .Values.metrics.port -}}metrics{{- else -}}http{{- end -}}
 {{- end -}}
 
-{{/* Name of the Secret the chart renders for database and JWT secrets (empty when all are external). */}}
+{{/* Whether the chart renders Secret `<name>` (database and JWT values given inline). */}}
 {{- define "express-sqlize.appSecretNeeded" -}}
-{{- if or (not .Values.jwt.existingSecret) (and (not .Values.database.existingSecret) (or .Values.database.password .Values.database.url)) -}}true{{- end -}}
+{{- if or (and .Values.jwt.secret (not .Values.jwt.existingSecret)) (and (not .Values.database.existingSecret) (or .Values.database.password .Values.database.url)) -}}true{{- end -}}
 {{- end -}}
 
 {{/*
-JWT secret: the given one, else the one already stored in the cluster (so upgrades keep it and
-tokens stay valid), else a new random one. `lookup` is empty under `helm template`.
+Whether the JWT signing secret is generated in the cluster: no value and no existingSecret. A hook Job
+then creates Secret `<name>-jwt` once, only when it is absent, so every render of the chart is the same
+(a random value in a template would change on every `helm template`, and every GitOps sync would log
+every user out).
 */}}
-{{- define "express-sqlize.jwtSecret" -}}
-{{- if .Values.jwt.secret -}}
-{{- .Values.jwt.secret -}}
-{{- else -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "express-sqlize.fullname" .) -}}
-{{- if and $existing $existing.data (hasKey $existing.data "JWT_SECRET") -}}
-{{- index $existing.data "JWT_SECRET" | b64dec -}}
-{{- else -}}
-{{- randAlphaNum 48 -}}
-{{- end -}}
-{{- end -}}
+{{- define "express-sqlize.jwtGenerated" -}}
+{{- if and (not .Values.jwt.secret) (not .Values.jwt.existingSecret) -}}true{{- end -}}
 {{- end -}}
 
-{{/* Names of the environment the chart sets itself; extraEnv and config.extra may not repeat them. */}}
+{{- define "express-sqlize.jwtGeneratedSecretName" -}}
+{{- printf "%s-jwt" (include "express-sqlize.fullname" .) -}}
+{{- end -}}
+
+{{/* Names of the environment the chart sets itself; extraEnvVars and config.extra may not repeat them. */}}
 {{- define "express-sqlize.reservedEnv" -}}
 {{- $names := list "NODE_ENV" "PORT" "LOG_LEVEL" "SERVICE_NAME" "REGION" "ZONE" "TRUST_PROXY" "CORS_ORIGINS" "SHUTDOWN_DELAY_MS" "SHUTDOWN_TIMEOUT_MS" "FEATURE_FLAGS_FILE" "METRICS_PORT" "DB_DIALECT" "DB_HOST" "DB_PORT" "DB_NAME" "DB_USER" "DB_PASSWORD" "DATABASE_URL" "DB_STORAGE" "JWT_SECRET" "JWT_EXPIRES_IN" "REDIS_HOST" "REDIS_PORT" "REDIS_DB" "REDIS_TLS" "REDIS_KEY_PREFIX" "REDIS_PASSWORD" "POD_NAME" "POD_NAMESPACE" "NODE_NAME" "MIGRATE_ON_BOOT" "METRICS_PREFIX" "ADMIN_EMAIL" "ADMIN_PASSWORD" "REDIS_URL" -}}
 {{- toJson $names -}}
@@ -97,12 +145,12 @@ tokens stay valid), else a new random one. `lookup` is empty under `helm templat
 {{- define "express-sqlize.validate" -}}
 {{- $reserved := include "express-sqlize.reservedEnv" . | fromJsonArray -}}
 {{- $seen := dict -}}
-{{- range .Values.extraEnv -}}
+{{- range .Values.extraEnvVars -}}
 {{- if has .name $reserved -}}
-{{- fail (printf "extraEnv: %s is set by the chart itself; use the matching chart value instead (see README), since a repeated env name breaks server-side apply" .name) -}}
+{{- fail (printf "extraEnvVars: %s is set by the chart itself; use the matching chart value instead (see README), since a repeated env name breaks server-side apply" .name) -}}
 {{- end -}}
 {{- if hasKey $seen .name -}}
-{{- fail (printf "extraEnv: %s appears twice; each env name may appear once (Helm 4 applies server-side and refuses duplicate keys)" .name) -}}
+{{- fail (printf "extraEnvVars: %s appears twice; each env name may appear once (Helm 4 applies server-side and refuses duplicate keys)" .name) -}}
 {{- end -}}
 {{- $_ := set $seen .name true -}}
 {{- end -}}
@@ -111,7 +159,7 @@ tokens stay valid), else a new random one. `lookup` is empty under `helm templat
 {{- fail (printf "config.extra: %s is set by the chart itself; use the matching chart value instead (see README)" $name) -}}
 {{- end -}}
 {{- if hasKey $seen $name -}}
-{{- fail (printf "config.extra.%s and extraEnv both set %s; keep one" $name $name) -}}
+{{- fail (printf "config.extra.%s and extraEnvVars both set %s; keep one" $name $name) -}}
 {{- end -}}
 {{- end -}}
 {{- if and .Values.expressApp.create (not .Values.expressApp.governed) -}}
@@ -129,6 +177,9 @@ tokens stay valid), else a new random one. `lookup` is empty under `helm templat
 {{- if and .Values.autoscaling.enabled (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.targetMemoryUtilizationPercentage) -}}
 {{- fail "autoscaling.enabled is true but both targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are 0; set at least one" -}}
 {{- end -}}
+{{- if and (include "express-sqlize.jwtGenerated" .) (not .Values.jwt.generate.enabled) -}}
+{{- fail "jwt: no signing secret: jwt.generate.enabled is false, so set jwt.existingSecret (a Secret you manage, e.g. from External Secrets or Sealed Secrets) or jwt.secret (at least 32 characters)" -}}
+{{- end -}}
 {{- if and .Values.jwt.secret (lt (len .Values.jwt.secret) 32) -}}
 {{- fail (printf "jwt.secret has %d characters; the service refuses fewer than 32 in production" (len .Values.jwt.secret)) -}}
 {{- end -}}
@@ -138,6 +189,18 @@ tokens stay valid), else a new random one. `lookup` is empty under `helm templat
 {{- if and (eq .Values.database.dialect "sqlite") (gt (int (include "express-sqlize.chartReplicas" .)) 1) -}}
 {{- fail "database.dialect=sqlite keeps data inside one pod; set replicaCount=1 and autoscaling.enabled=false (or use PostgreSQL)" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* envFrom entries of extraEnvVarsCM and extraEnvVarsSecret (app and migration containers). */}}
+{{- define "express-sqlize.extraEnvFrom" -}}
+{{- with .Values.extraEnvVarsCM }}
+- configMapRef:
+    name: {{ tpl . $ }}
+{{- end }}
+{{- with .Values.extraEnvVarsSecret }}
+- secretRef:
+    name: {{ tpl . $ }}
+{{- end }}
 {{- end -}}
 
 {{/* Pod-level settings shared by the Deployment, the migration Job and the test pod. */}}
@@ -206,8 +269,11 @@ from an existingSecret (the release's Secret, or the migration hook's own Secret
 {{- if $root.Values.jwt.existingSecret }}
       name: {{ $root.Values.jwt.existingSecret }}
       key: {{ $root.Values.jwt.existingSecretKey }}
-{{- else }}
+{{- else if $root.Values.jwt.secret }}
       name: {{ $secretName }}
+      key: JWT_SECRET
+{{- else }}
+      name: {{ include "express-sqlize.jwtGeneratedSecretName" $root }}
       key: JWT_SECRET
 {{- end }}
 {{- end -}}
@@ -222,8 +288,8 @@ DATABASE_URL: {{ . | b64enc | quote }}
 DB_PASSWORD: {{ . | b64enc | quote }}
 {{- end }}
 {{- end }}
-{{- if not .Values.jwt.existingSecret }}
-JWT_SECRET: {{ include "express-sqlize.jwtSecret" . | b64enc | quote }}
+{{- if and .Values.jwt.secret (not .Values.jwt.existingSecret) }}
+JWT_SECRET: {{ .Values.jwt.secret | b64enc | quote }}
 {{- end }}
 {{- end -}}
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the chart with every values file in chart/ci/ under Helm 3 and Helm 4 and validates each
 # object with kubeconform -strict against the schemas of the built-in kinds, of our ExpressApp CRD
-# (generated from manifests/) and of the Prometheus Operator CRDs (vendored in hack/schemas/).
+# (generated from manifests/), of the Prometheus Operator CRDs and of the Gateway API HTTPRoute
+# (both vendored in hack/schemas/).
 set -euo pipefail
 LOG_TAG=chart-template; source "$(dirname "$0")/../lib.sh"; source "$HACK_DIR/chart/tools.sh"
 need_tools "$HELM3" "$HELM4" "$KUBECONFORM"
@@ -27,9 +28,10 @@ kubeconform() {
     -schema-location "$work/crds/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json" "$@" 2>&1
 }
 
-# Self-test: misspelt fields in a Deployment and a ServiceMonitor must be refused.
+# Self-test: misspelt fields in a Deployment, a ServiceMonitor and an HTTPRoute must be refused.
 if out="$(kubeconform "$HACK_DIR/chart/testdata/invalid.yaml")" \
-  || [[ "$out" != *"additional properties 'replicass' not allowed"* || "$out" != *"additional properties 'intervall' not allowed"* ]]; then
+  || [[ "$out" != *"additional properties 'replicass' not allowed"* || "$out" != *"additional properties 'intervall' not allowed"* \
+    || "$out" != *"additional properties 'weigth' not allowed"* ]]; then
   echo "$out" >&2
   die "kubeconform accepted hack/chart/testdata/invalid.yaml: the schemas are not found or not strict"
 fi

@@ -2,6 +2,9 @@
 // with --check fails when the committed table is stale or a value has no description.
 // A mapping with its own `# --` comment is documented as one value; one without is a section whose
 // keys are documented one by one. Usage: node hack/chart/values-docs.ts [--check]
+// The `# --` syntax is helm-docs', so the comments stay portable to it. helm-docs itself is not used:
+// it renders the whole README from a README.md.gotmpl (this README is prose around one table), has
+// no check that the committed table is fresh, and would add a Go build to `make chart-docs`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
-# Regenerates hack/schemas/monitoring.coreos.com/*.json, the kubeconform schemas of the Prometheus
-# Operator CRDs the chart renders (ServiceMonitor, PrometheusRule), from the CRD YAML shipped in the
-# prometheus-operator Go module at PROMETHEUS_OPERATOR_VERSION. The output is committed, so the
-# chart checks need neither Go nor the network; run this only to move to another version.
+# Regenerates hack/schemas/<group>/*.json, the kubeconform schemas of the custom resources the chart
+# renders, from the CRD YAML shipped in their upstream Go modules:
+#   monitoring.coreos.com       ServiceMonitor, PrometheusRule  prometheus-operator  PROMETHEUS_OPERATOR_VERSION
+#   gateway.networking.k8s.io   HTTPRoute (standard channel)    gateway-api          GATEWAY_API_VERSION
+# The output is committed, so the chart checks need neither Go nor the network; run this only to
+# move to another version (hack/versions.env).
 set -euo pipefail
 LOG_TAG=chart-schemas; source "$(dirname "$0")/../lib.sh"
 
-command -v go >/dev/null || die "go is needed to fetch the prometheus-operator module"
-module="github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
-log "fetching $module from the Go module proxy"
-dir="$(cd "$(mktemp -d)" && go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-[[ -d "$dir/example/prometheus-operator-crd" ]] || die "$module has no example/prometheus-operator-crd folder"
-
+command -v go >/dev/null || die "go is needed to fetch the CRD modules"
 out="$REPO_ROOT/hack/schemas"
-rm -rf "$out/monitoring.coreos.com"
-node "$HACK_DIR/chart/crd-schemas.ts" "$out" \
+
+# module_dir MODULE@VERSION: the module's folder in the Go module cache.
+module_dir() {
+  log "fetching $1 from the Go module proxy"
+  (cd "$(mktemp -d)" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+}
+
+# vendor GROUP VERSION CRD.yaml...: one schema per served version of each CRD, and the VERSION file.
+vendor() {
+  local group="$1" version="$2"; shift 2
+  local file
+  for file in "$@"; do [[ -f "$file" ]] || die "$file is missing from the module"; done
+  rm -rf "${out:?}/$group"
+  node "$HACK_DIR/chart/crd-schemas.ts" "$out" "$@"
+  echo "$version" > "$out/$group/VERSION"
+  log "vendored $group schemas at $version"
+}
+
+dir="$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
+vendor monitoring.coreos.com "$PROMETHEUS_OPERATOR_VERSION" \
   "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
   "$dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
+
+dir="$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")"
+vendor gateway.networking.k8s.io "$GATEWAY_API_VERSION" \
+  "$dir/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"
+
 (cd "$REPO_ROOT" && npx prettier --write hack/schemas --log-level=warn)
-echo "$PROMETHEUS_OPERATOR_VERSION" > "$out/monitoring.coreos.com/VERSION"
-log "vendored Prometheus Operator $PROMETHEUS_OPERATOR_VERSION schemas into hack/schemas/monitoring.coreos.com"

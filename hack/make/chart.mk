@@ -8,7 +8,11 @@ KUBECONFORM ?= $(TOOLS_BIN)/kubeconform
 export HELM3 HELM4 KUBECONFORM
 CHART_CI_VALUES := $(sort $(wildcard chart/ci/*.yaml))
 
-.PHONY: chart-lint chart-template-check chart-schema-test chart-docs chart-docs-check test-chart
+CHART_VERSION := $(shell sed -n 's/^version: //p' chart/Chart.yaml)
+CHART_PACKAGE_DIR ?= .local/chart
+CHART_PACKAGE := $(CHART_PACKAGE_DIR)/express-sqlize-$(CHART_VERSION).tgz
+
+.PHONY: chart-lint chart-template-check chart-schema-test chart-render-test chart-docs chart-docs-check chart-package chart-package-check test-chart
 
 # A missing binary is built by `make tools`; present ones cost nothing.
 $(HELM3) $(HELM4) $(KUBECONFORM):
@@ -29,13 +33,24 @@ chart-template-check: $(HELM3) $(HELM4) $(KUBECONFORM) deps ## helm template of 
 chart-schema-test: $(HELM3) $(HELM4) ## prove that values.schema.json and the chart refuse typos and bad values with readable messages
 	@hack/chart/schema-test.sh
 
+chart-render-test: $(HELM3) $(HELM4) deps ## assert what helm template renders: extension points, migration Job, GitOps-stable JWT secret, HTTPRoute, ServiceMonitor, alerts, use as a dependency
+	@node --test --test-reporter=spec hack/chart/render-test.ts
+
 chart-docs: deps ## regenerate the values table of chart/README.md from the comments in chart/values.yaml
 	@node hack/chart/values-docs.ts
 
 chart-docs-check: deps ## fail when chart/README.md's values table is stale or a value lacks a description
 	@node hack/chart/values-docs.ts --check
 
-test-chart: chart-lint chart-template-check chart-schema-test chart-docs-check ## every static check of the chart
+chart-package: $(HELM4) ## package chart/ into .local/chart/express-sqlize-<version>.tgz, the file `helm push` takes to an OCI registry
+	@mkdir -p $(CHART_PACKAGE_DIR)
+	@$(HELM4) package chart --destination $(CHART_PACKAGE_DIR) >/dev/null
+	@echo "[chart-package] $(CHART_PACKAGE); publish with: helm push $(CHART_PACKAGE) oci://REGISTRY/charts"
+
+chart-package-check: chart-package ## the packaged chart renders exactly as chart/ does, with every ci/ values file
+	@hack/chart/package-check.sh $(CHART_PACKAGE)
+
+test-chart: chart-lint chart-template-check chart-schema-test chart-render-test chart-docs-check chart-package-check ## every static check of the chart
 TEST_TIERS += test-chart
 
 # Container images. No registry is reachable here: `docker-base` builds a local stand-in for the
@@ -50,7 +65,7 @@ IMAGE_BUILD_ARGS = --build-arg VERSION=$(IMAGE_VERSION) \
   --build-arg BUILD_DATE=$$(date -u +%Y-%m-%dT%H:%M:%SZ)
 export SERVICE_IMAGE
 
-.PHONY: docker-base image-build image-build-service image-build-operator test-image
+.PHONY: docker-base image-build image-build-service image-build-operator image-push test-image
 
 docker-base: ## start a Docker engine if none answers and build the local node:24-bookworm-slim stand-in
 	@hack/docker-base.sh
@@ -70,6 +85,24 @@ image-build-operator: docker-base
 	$(call image_build,operator,$(OPERATOR_IMAGE))
 
 image-build: image-build-service $(if $(wildcard operator/src),image-build-operator) ## build the service and operator images (the operator's once operator/src exists)
+
+# make image-push REGISTRY=registry.example.com[/path]: both images, retagged under REGISTRY with the
+# paths the chart and the operator manifests expect, so `--set image.registry=REGISTRY` finds them.
+ifneq ($(filter image-push,$(MAKECMDGOALS)),)
+ifeq ($(strip $(REGISTRY)),)
+$(error image-push needs REGISTRY, e.g. make image-push REGISTRY=registry.example.com IMAGE_TAG=$(IMAGE_VERSION))
+endif
+endif
+# image_push IMAGE: IMAGE retagged as REGISTRY/<IMAGE without its registry> and pushed.
+define image_push
+	@target="$(REGISTRY)/$$(echo '$(1)' | sed -E 's#^[^/]+\.[^/]+/##')"; \
+	  echo "[image] pushing $(1) as $$target"; \
+	  docker tag $(1) "$$target" && docker push -q "$$target"
+endef
+
+image-push: image-build ## build both images and push them to REGISTRY (make image-push REGISTRY=registry.example.com IMAGE_TAG=0.1.0)
+	$(call image_push,$(SERVICE_IMAGE))
+	$(call image_push,$(OPERATOR_IMAGE))
 
 test-image: image-build-service ## run the service image read-only and non-root: migrate, GET /health and /ready = 200, clean exit on SIGTERM
 	@hack/test-image.sh $(SERVICE_IMAGE)
