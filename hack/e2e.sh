@@ -27,7 +27,6 @@ export KIND_HTTP_PORT="${KIND_HTTP_PORT:-8080}"
 : "${OPERATOR_IMAGE:?run through make e2e (OPERATOR_IMAGE is set by hack/make/chart.mk)}"
 kind_docker="$("$HACK_DIR/cluster/kind/docker.sh" env | sed 's/^export DOCKER_HOST=//')"
 
-archive="$(mktemp "${TMPDIR:-/tmp}/esp-e2e-images.XXXX.tar")"
 created=0
 # node_memory: the kind node's peak memory so far, from its container's cgroup (v1 or v2).
 node_memory() {
@@ -40,7 +39,6 @@ node_memory() {
 finish() {
   local rc=$?
   node_memory
-  rm -f "$archive"
   if ((created)) && [[ "${KIND_KEEP:-1}" == 0 ]]; then "$HACK_DIR/cluster/kind.sh" down; fi
   return "$rc"
 }
@@ -51,29 +49,15 @@ trap finish EXIT
 "$HACK_DIR/cluster/kind.sh" up >/dev/null || die "no kind cluster, so no suite ran"
 export KUBECONFIG="$STATE_ROOT/kind/kubeconfig"
 
-# 2. The images, loaded into the node (no registry: imagePullPolicy IfNotPresent finds them there).
-#    The service and the operator come from the real Dockerfile, built by the project's usual engine.
-make -C "$REPO_ROOT" --no-print-directory image-build-service image-build-operator
-docker save "$SERVICE_IMAGE" "$OPERATOR_IMAGE" -o "$archive"
-read -r postgresql_image redis_image < <("$HACK_DIR/cluster/kind/images.sh" deps)
-DOCKER_HOST="$kind_docker" timed "kind load (service, operator)" \
-  kind load image-archive "$archive" --name "$KIND_CLUSTER_NAME" >/dev/null
-DOCKER_HOST="$kind_docker" timed "kind load (PostgreSQL, Redis)" \
-  kind load docker-image "$postgresql_image" "$redis_image" --name "$KIND_CLUSTER_NAME" >/dev/null
-
-# 3. What the release needs around it: PostgreSQL and Redis, the same throw-away ones as skaffold's
-#    kind profile, with the images built here from Debian's packages.
-kubectl create namespace express-sqlize --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-sed -e "s|image: postgres:.*|image: $postgresql_image|" -e "s|image: redis:.*|image: $redis_image|" \
-  "$HACK_DIR/skaffold/dev-dependencies.yaml" | kubectl apply -f - >/dev/null
+# 2. The images loaded into the node (no registry: imagePullPolicy IfNotPresent finds them there) and
+#    a throw-away PostgreSQL and Redis in the cluster, as `make kind-deploy` has them.
+"$HACK_DIR/cluster/kind/deploy.sh" deps
 # Each suite brings its own database password (a value or a Secret per namespace); this throw-away,
 # in-cluster-only PostgreSQL accepts any of them.
 kubectl -n express-sqlize set env deployment/postgresql POSTGRES_HOST_AUTH_METHOD=trust >/dev/null
-timed "PostgreSQL and Redis ready" bash -c '
-  kubectl -n express-sqlize rollout status deployment/postgresql --timeout=300s &&
-  kubectl -n express-sqlize rollout status deployment/redis --timeout=300s' >/dev/null
+kubectl -n express-sqlize rollout status deployment/postgresql --timeout=300s >/dev/null
 
-# 4. Values every install of the suites adds (E2E_VALUES): the loaded image and the database.
+# 3. Values every install of the suites adds (E2E_VALUES): the loaded image and the database.
 mkdir -p "$STATE_ROOT/e2e"
 values="$STATE_ROOT/e2e/values-kind.yaml"
 cat >"$values" <<EOF
