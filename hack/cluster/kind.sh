@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# A kind cluster for machines where Docker can run kind's node image; elsewhere it says why not
-# and points to the local control plane (make cluster-up), which needs neither.
-#   hack/cluster/kind.sh up | down | status
-# KIND_NODE_IMAGE (pinned in hack/versions.env) picks the node image; KIND_HTTP_PORT/KIND_HTTPS_PORT the ingress ports.
+# A kind cluster with real pods, on any machine with Debian's packages and the Go module proxy:
+#   hack/cluster/kind.sh up       create it (reused when it exists), with its add-ons; prints KUBECONFIG
+#   hack/cluster/kind.sh down     delete it and stop the Docker engine that ran it
+#   hack/cluster/kind.sh status   say whether it exists and its node is Ready
+# The nodes run in a Docker engine of the project's own (kind/docker.sh). The node image is kind's
+# published one where it can be pulled (KIND_NODE_IMAGE, hack/versions.env) and otherwise built here
+# (kind/node-image.sh, cached); KIND_NODE_SOURCE=local|published|auto (default auto) picks.
+# Add-ons: Traefik as the Ingress controller on the node's ports 80/443 (mapped to
+# 127.0.0.1:KIND_HTTP_PORT/KIND_HTTPS_PORT), metrics-server, and kube-router for NetworkPolicy with
+# the local image (kind's published image brings kindnet, which enforces it itself).
 set -euo pipefail
 shopt -s inherit_errexit
 LOG_TAG=kind; source "$(dirname "$0")/common.sh"
@@ -12,49 +18,115 @@ KIND_DIR="$STATE_ROOT/kind"
 KIND_KUBECONFIG="$KIND_DIR/kubeconfig"
 KIND_HTTP_PORT="${KIND_HTTP_PORT:-8080}"
 KIND_HTTPS_PORT="${KIND_HTTPS_PORT:-8443}"
+KIND_NODE_SOURCE="${KIND_NODE_SOURCE:-auto}"
 KIND="$TOOLS_BIN/kind"
+KIND_SRC="$CLUSTER_SRC/kind"
+eval "$("$KIND_SRC/docker.sh" env)"
+export KUBECONFIG="$KIND_KUBECONFIG"
 
-unavailable() {
-  die "$1; kind cannot run here. Use the local control plane instead: make cluster-up (real etcd + kube-apiserver with kwok nodes, no Docker needed)"
+exists() { [[ -x "$KIND" ]] && docker info >/dev/null 2>&1 && "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
+kubectl() { "$TOOLS_BIN/kubectl" "$@"; }
+
+# node_image: prints the image to create the node from, pulling or building it.
+node_image() {
+  case "$KIND_NODE_SOURCE" in
+    published | auto)
+      if docker image inspect "$KIND_NODE_IMAGE" >/dev/null 2>&1 \
+        || { log "pulling $KIND_NODE_IMAGE"; timeout 120 docker pull -q "$KIND_NODE_IMAGE" >/dev/null 2>&1; }; then
+        echo "$KIND_NODE_IMAGE"; return
+      fi
+      [[ "$KIND_NODE_SOURCE" == auto ]] || die "kind's node image $KIND_NODE_IMAGE cannot be pulled (KIND_NODE_SOURCE=published)"
+      log "kind's node image cannot be pulled here: building one from Debian's packages and Go modules"
+      ;;
+    local) ;;
+    *) die "KIND_NODE_SOURCE is '$KIND_NODE_SOURCE': use auto, local or published" ;;
+  esac
+  "$KIND_SRC/node-image.sh"
 }
 
-preflight() {
-  [[ -x "$KIND" ]] || die "$KIND is missing: run 'make tools' first"
-  command -v docker >/dev/null 2>&1 || unavailable "docker is not installed"
-  docker info >/dev/null 2>&1 || unavailable "the Docker daemon is not reachable ($(docker info 2>&1 | tail -1))"
-  if ! docker image inspect "$KIND_NODE_IMAGE" >/dev/null 2>&1; then
-    log "pulling $KIND_NODE_IMAGE"
-    docker pull "$KIND_NODE_IMAGE" >/dev/null 2>&1 || unavailable "kind's node image $KIND_NODE_IMAGE cannot be pulled"
+# apply_addon FILE: the manifest with the pinned versions substituted.
+apply_addon() {
+  sed -e "s/\${TRAEFIK_VERSION}/$TRAEFIK_VERSION/g" -e "s/\${METRICS_SERVER_VERSION}/$METRICS_SERVER_VERSION/g" \
+    -e "s/\${KUBE_ROUTER_VERSION}/$KUBE_ROUTER_VERSION/g" "$KIND_SRC/addons/$1" | kubectl apply -f - >/dev/null
+}
+
+# cluster_only_dns: CoreDNS answers for the cluster's own names only. The engine of docker.sh sets
+# up no NAT, so the node reaches no resolver (nor anything else) outside; with kubeadm's
+# `forward . /etc/resolv.conf` every other name waited 4-8 s for that resolver before failing, long
+# enough to fill a Node process's DNS thread pool and time out its database connection behind it.
+cluster_only_dns() {
+  local corefile
+  corefile="$(kubectl -n kube-system get configmap coredns -o jsonpath='{.data.Corefile}')"
+  grep -q 'forward \. /etc/resolv.conf' <<<"$corefile" || return 0
+  corefile="$(awk '/^[[:space:]]*forward \. \/etc\/resolv.conf/ {skip = /\{[[:space:]]*$/; next} skip {if (/\}/) skip = 0; next} {print}' <<<"$corefile")"
+  kubectl -n kube-system create configmap coredns --from-literal=Corefile="$corefile" --dry-run=client -o yaml \
+    | kubectl apply -f - >/dev/null 2>&1
+  kubectl -n kube-system rollout restart deployment/coredns >/dev/null
+  kubectl -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
+}
+
+install_addons() {
+  local image="$1" addons=(traefik.yaml metrics-server.yaml)
+  if [[ "$image" == "$KIND_NODE_IMAGE" ]]; then
+    # The published image lacks the add-ons' images: build them here and load them into the node.
+    local tar; tar="$(mktemp "${TMPDIR:-/tmp}/esp-kind-addons.XXXX.tar")"
+    "$KIND_SRC/images.sh" node "$tar"
+    timed "kind load image-archive (add-ons)" "$KIND" load image-archive "$tar" --name "$CLUSTER_NAME" >/dev/null
+    rm -f "$tar"
+  else
+    addons=(kube-router.yaml "${addons[@]}")
+    cluster_only_dns
   fi
+  log "installing add-ons: ${addons[*]%.yaml}"
+  local a; for a in "${addons[@]}"; do apply_addon "$a"; done
+  timed "add-ons ready" bash -c '
+    kubectl() { "$0" "$@"; }
+    kubectl -n traefik rollout status deployment/traefik --timeout=180s &&
+    kubectl -n kube-system rollout status deployment/metrics-server --timeout=180s &&
+    { [[ "$1" != *kube-router* ]] || kubectl -n kube-system rollout status daemonset/kube-router --timeout=180s; }' \
+    "$TOOLS_BIN/kubectl" "${addons[*]}" >/dev/null
+}
+
+up() {
+  "$HACK_DIR/tools.sh" kind kubectl >/dev/null
+  "$KIND_SRC/docker.sh" up >/dev/null
+  if exists; then
+    log "kind cluster $CLUSTER_NAME already exists (make kind-down deletes it)"
+    "$KIND" export kubeconfig --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG" >/dev/null 2>&1
+    return
+  fi
+  local image; image="$(node_image)"
+  local pv; for pv in "$KIND_HTTP_PORT:KIND_HTTP_PORT" "$KIND_HTTPS_PORT:KIND_HTTPS_PORT"; do port_free "${pv%%:*}" "kind ingress (${pv#*:})"; done
+  mkdir -p "$KIND_DIR"
+  local disable_cni=true; [[ "$image" != "$KIND_NODE_IMAGE" ]] || disable_cni=false
+  sed -e "s/\${KIND_HTTP_PORT}/$KIND_HTTP_PORT/" -e "s/\${KIND_HTTPS_PORT}/$KIND_HTTPS_PORT/" \
+    -e "s/\${DISABLE_DEFAULT_CNI}/$disable_cni/" "$KIND_SRC/kind.yaml" >"$KIND_DIR/kind.yaml"
+  timed "kind create cluster $CLUSTER_NAME ($image)" "$KIND" create cluster --name "$CLUSTER_NAME" \
+    --config "$KIND_DIR/kind.yaml" --kubeconfig "$KIND_KUBECONFIG" --image "$image" --wait 180s \
+    || die "kind create cluster failed; the node's logs: $KIND export logs --name $CLUSTER_NAME"
+  # Workloads can be created only once the namespace's ServiceAccount exists.
+  wait_for "the default ServiceAccount" 60 kubectl get serviceaccount default -n default
+  install_addons "$image"
+  log "kind cluster $CLUSTER_NAME is up: $(kubectl get nodes --no-headers -o wide | awk '{print $1, $2, $5, $NF}')"
+}
+
+down() {
+  if exists; then
+    timed "kind delete cluster $CLUSTER_NAME" "$KIND" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG"
+  fi
+  "$KIND_SRC/docker.sh" down
+  rm -rf "$KIND_DIR"
 }
 
 case "${1:-}" in
-  up)
-    preflight
-    if "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-      log "kind cluster $CLUSTER_NAME already exists"
-    else
-      for pv in "$KIND_HTTP_PORT:KIND_HTTP_PORT" "$KIND_HTTPS_PORT:KIND_HTTPS_PORT"; do port_free "${pv%%:*}" "kind ingress (${pv#*:})"; done
-      mkdir -p "$KIND_DIR"
-      sed -e "s/\${KIND_HTTP_PORT}/$KIND_HTTP_PORT/" -e "s/\${KIND_HTTPS_PORT}/$KIND_HTTPS_PORT/" \
-        "$CLUSTER_SRC/kind/kind.yaml" >"$KIND_DIR/kind.yaml"
-      timed "kind create cluster $CLUSTER_NAME" "$KIND" create cluster --name "$CLUSTER_NAME" \
-        --config "$KIND_DIR/kind.yaml" --kubeconfig "$KIND_KUBECONFIG" --wait 120s --image "$KIND_NODE_IMAGE" \
-        || unavailable "kind create cluster failed (is kind's node image reachable from Docker?)"
-    fi
-    echo "export KUBECONFIG=$KIND_KUBECONFIG"
-    ;;
-  down)
-    if [[ -x "$KIND" ]] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-      "$KIND" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG"
-    else
-      log "Docker is not available, so there is no kind cluster to delete"
-    fi
-    rm -rf "$KIND_DIR"
-    ;;
+  up) up; echo "export KUBECONFIG=$KIND_KUBECONFIG" ;;
+  down) down ;;
   status)
-    preflight
-    "$KIND" get clusters | grep -qx "$CLUSTER_NAME" && echo "kind cluster $CLUSTER_NAME exists" || echo "no kind cluster $CLUSTER_NAME"
+    if exists; then
+      echo "kind cluster $CLUSTER_NAME exists: $(kubectl get nodes --no-headers 2>&1 | awk '{print $1, $2}')"
+    else
+      echo "no kind cluster $CLUSTER_NAME"
+    fi
     ;;
   *) die "usage: $0 up|down|status" ;;
 esac

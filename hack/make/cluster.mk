@@ -1,6 +1,6 @@
 # Local Kubernetes for tests (hack/tools.sh, hack/cluster/): control-plane tools built from their
 # Go modules into the cache, a loopback cluster with kwok nodes, and kind where Docker works.
-.PHONY: tools cluster-up cluster-down cluster-status env kind-up kind-down test-cluster
+.PHONY: tools cluster-up cluster-down cluster-status env kind-tools kind-image kind-up kind-deploy kind-down kind-status test-cluster
 
 # For other .mk files: the tool binaries (kubectl, helm, helm3, helm4, kubeconform, kind, ...)
 # and the local cluster's admin kubeconfig (named so a KUBECONFIG from the environment survives).
@@ -25,11 +25,23 @@ env: ## print PATH and KUBECONFIG exports for the cached tools and the local clu
 	@echo 'export PATH="$(TOOLS_BIN):$$PATH"'
 	@echo 'export KUBECONFIG="$(LOCAL_KUBECONFIG)"'
 
-kind-up: ## create the kind cluster (needs Docker and kind's node image); otherwise says why and points to cluster-up
+kind-tools: ## build what kind's node image and the kind add-ons need (containerd, kubelet, CoreDNS, Traefik, ...) into the tool cache
+	@hack/tools.sh @kind
+
+kind-image: ## build kind's node image here (cached; for where kindest/node cannot be pulled)
+	@hack/cluster/kind/node-image.sh >/dev/null
+
+kind-up: ## create the kind cluster with real pods (node image pulled or built here; Traefik, metrics-server, kube-router); prints the KUBECONFIG export
 	@hack/cluster/kind.sh up
 
-kind-down: ## delete the kind cluster
+kind-deploy: ## build and load the images, then install the chart on the kind cluster (release express-sqlize, served through its Ingress on 127.0.0.1:8080)
+	@OPERATOR_IMAGE=$(OPERATOR_IMAGE) hack/cluster/kind/deploy.sh app
+
+kind-down: ## delete the kind cluster and stop the Docker engine that ran it (the node image stays cached)
 	@hack/cluster/kind.sh down
+
+kind-status: ## say whether the kind cluster exists and its node is Ready
+	@hack/cluster/kind.sh status
 
 test-cluster: deps tools ## smoke suite against the local control plane (started and stopped here unless already running)
 	@hack/cluster/with-cluster.sh npm run --silent -w e2e test:smoke

@@ -116,7 +116,7 @@ describe('on kind, with real pods', () => {
     expect(out).toMatch(/Phase:\s+Succeeded/);
   });
 
-  it('a request through the Ingress (ingress-nginx on the node port KIND_HTTP_PORT) gets 200 from /health', async () => {
+  it('a request through the Ingress (Traefik on the node port KIND_HTTP_PORT) gets 200 from /health', async () => {
     await waitFor('GET /health through the Ingress to answer 200', 120_000, async () =>
       (await ingressGet('/health').catch(() => 0)) === 200 ? true : undefined,
     );
