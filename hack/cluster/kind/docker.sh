@@ -31,6 +31,12 @@ bounding_set_lacks_sys_resource() {
 
 up() {
   if answers; then log "the kind engine answers on $SOCKET"; return 0; fi
+  # One engine per image store: another checkout's engine on the same store would corrupt it.
+  local owner="$DATA_ROOT/.engine-socket" other
+  if [[ -f "$owner" ]] && other="$(<"$owner")" && [[ "$other" != "$SOCKET" ]] \
+    && DOCKER_HOST="unix://$other" docker info >/dev/null 2>&1; then
+    die "the kind engine of another checkout runs on $other with the same image store; run 'make kind-down' there first"
+  fi
   command -v dockerd >/dev/null || {
     log "installing Debian's docker.io (dockerd, containerd, runc)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null || die "apt-get install docker.io failed"
@@ -51,6 +57,7 @@ up() {
     --default-address-pool "base=$KIND_DOCKER_ADDRESS_POOL,size=24" "${runtime[@]}" \
     >>"$RUN_DIR/dockerd.log" 2>&1 </dev/null &
   wait_for "the kind engine on $SOCKET" 60 docker info
+  echo "$SOCKET" >"$owner"
   log "kind engine (Docker $(docker version --format '{{.Server.Version}}')) is up"
 }
 
