@@ -13,6 +13,9 @@ shopt -s inherit_errexit
 LOG_TAG=tools; source "$(dirname "$0")/lib.sh"
 
 BIN_DIR="$CACHE_ROOT/bin"
+# The kind node's binaries get links of their own, off the PATH that `make env` and the Makefile
+# build: a containerd (or its shim) found first on PATH would be started by the host's dockerd.
+KIND_BIN_DIR="$CACHE_ROOT/kind/bin"
 SRC_DIR="$CACHE_ROOT/src"
 LOG_DIR="$CACHE_ROOT/logs"
 ALL_TOOLS=(kube-apiserver etcd kwok kube-controller-manager kube-scheduler kubectl helm4 helm3 kubeconform kind)
@@ -243,14 +246,24 @@ build_tool() {
 }
 
 # link NAME TARGET: the stable name in $CACHE_ROOT/bin, repointed when the pinned version changes.
-link() { ln -sfn "$2" "$BIN_DIR/$1"; }
+is_kind_tool() { local t; for t in "${KIND_TOOLS[@]}"; do [[ "$t" == "$1" ]] && return 0; done; return 1; }
+link() {
+  if is_kind_tool "$1"; then
+    ln -sfn "$2" "$KIND_BIN_DIR/$1"
+    # containerd's three binaries share one directory; each gets its link.
+    [[ "$1" != containerd ]] || ln -sfn "$(dirname "$2")"/{containerd-shim-runc-v2,ctr} "$KIND_BIN_DIR/"
+    [[ ! -L "$BIN_DIR/$1" ]] || rm -f "$BIN_DIR/$1" # where an earlier layout linked it
+  else
+    ln -sfn "$2" "$BIN_DIR/$1"
+  fi
+}
 
 tools=()
 for arg in "$@"; do
   case "$arg" in @kind) tools+=("${KIND_TOOLS[@]}") ;; *) tools+=("$arg") ;; esac
 done
 (( ${#tools[@]} )) || tools=("${ALL_TOOLS[@]}")
-mkdir -p "$BIN_DIR"
+mkdir -p "$BIN_DIR" "$KIND_BIN_DIR"
 start_all=$SECONDS; built=0; go_checked=0
 for tool in "${tools[@]}"; do
   dir="$(tool_dir "$tool")"; binary="$(binary_of "$tool")"

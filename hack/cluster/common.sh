@@ -10,6 +10,8 @@ PID_DIR="$CLUSTER_DIR/pids"
 LOG_DIR="$CLUSTER_DIR/logs"
 KUBECONFIG_PATH="$CLUSTER_DIR/kubeconfig"
 TOOLS_BIN="$CACHE_ROOT/bin"
+# The kind node's own binaries (hack/tools.sh @kind), kept off PATH.
+KIND_BIN="$CACHE_ROOT/kind/bin"
 
 # Every listener is on loopback; each port can be moved with its variable.
 ETCD_PORT="${ETCD_PORT:-52379}"

@@ -52,7 +52,9 @@ up() {
     log "the capability bounding set lacks CAP_SYS_RESOURCE: containers run through $RUN_DIR/runc-wrapper"
   fi
   log "starting the kind engine (socket $SOCKET, images in $DATA_ROOT, log $RUN_DIR/dockerd.log)"
-  setsid dockerd --host "$DOCKER_HOST" --data-root "$DATA_ROOT" --exec-root "$RUN_DIR/exec" \
+  # The system's PATH only: dockerd starts the containerd and shim it finds first on PATH, and a
+  # caller's PATH may hold other builds of them (the kind node's, in the tool cache).
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin setsid dockerd --host "$DOCKER_HOST" --data-root "$DATA_ROOT" --exec-root "$RUN_DIR/exec" \
     --pidfile "$RUN_DIR/dockerd.pid" --bridge=none --iptables=false --ip-masq=false \
     --default-address-pool "base=$KIND_DOCKER_ADDRESS_POOL,size=24" "${runtime[@]}" \
     >>"$RUN_DIR/dockerd.log" 2>&1 </dev/null &

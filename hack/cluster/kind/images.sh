@@ -69,7 +69,7 @@ pause_binary() {
 
 # The tags kubeadm asks for, from kubeadm itself, so a version bump can never leave one behind.
 kubeadm_image() {
-  "$TOOLS_BIN/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION" 2>/dev/null | grep "/$1:"
+  "$KIND_BIN/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION" 2>/dev/null | grep "/$1:"
 }
 
 node_images() {
@@ -83,22 +83,22 @@ node_images() {
   tags+=("$(kubeadm_image coredns)")
   [[ "${tags[-1]}" == *":$COREDNS_VERSION" ]] \
     || die "kubeadm $KUBERNETES_VERSION asks for ${tags[-1]}, but hack/versions.env pins CoreDNS $COREDNS_VERSION"
-  scratch_image "${tags[-1]}" "$TOOLS_BIN/coredns" /coredns '["/coredns"]'
+  scratch_image "${tags[-1]}" "$KIND_BIN/coredns" /coredns '["/coredns"]'
   tags+=("registry.k8s.io/pause:$PAUSE_VERSION")
   scratch_image "${tags[-1]}" "$(pause_binary)" /pause '["/pause"]'
   # kube-proxy and kube-router program iptables and ipset, so they get Debian's.
   local netbase; netbase="$(debian_base netfilter iptables conntrack ipset kmod)"
   tags+=("$(kubeadm_image kube-proxy)")
   build "${tags[-1]}" "FROM $netbase
-COPY kube-proxy /usr/local/bin/kube-proxy" "$TOOLS_BIN/kube-proxy"
+COPY kube-proxy /usr/local/bin/kube-proxy" "$KIND_BIN/kube-proxy"
   tags+=("$ADDON_REGISTRY/kube-router:$KUBE_ROUTER_VERSION")
   build "${tags[-1]}" "FROM $netbase
 COPY kube-router /usr/local/bin/kube-router
-ENTRYPOINT [\"/usr/local/bin/kube-router\"]" "$TOOLS_BIN/kube-router"
+ENTRYPOINT [\"/usr/local/bin/kube-router\"]" "$KIND_BIN/kube-router"
   tags+=("$ADDON_REGISTRY/traefik:$TRAEFIK_VERSION")
-  scratch_image "${tags[-1]}" "$TOOLS_BIN/traefik" /traefik '["/traefik"]'
+  scratch_image "${tags[-1]}" "$KIND_BIN/traefik" /traefik '["/traefik"]'
   tags+=("$ADDON_REGISTRY/metrics-server:$METRICS_SERVER_VERSION")
-  scratch_image "${tags[-1]}" "$TOOLS_BIN/metrics-server" /metrics-server '["/metrics-server"]'
+  scratch_image "${tags[-1]}" "$KIND_BIN/metrics-server" /metrics-server '["/metrics-server"]'
   log "saving ${#tags[@]} images for the node's containerd"
   docker save "${tags[@]}" -o "$out"
 }

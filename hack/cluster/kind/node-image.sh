@@ -26,8 +26,9 @@ eval "$("$KIND_SRC/docker.sh" env)"
 NODE_PACKAGES=(systemd conntrack iptables nftables iproute2 ethtool util-linux mount kmod libseccomp2
   pigz bash ca-certificates curl jq procps runc containernetworking-plugins ipset)
 
+# What goes into the image: the pinned versions and the scripts and files that lay it out.
 image_key() {
-  cat "$HACK_DIR/versions.env" "$HACK_DIR/rootfs.sh" "$KIND_SRC"/*.sh "$KIND_SRC"/node/* "$KIND_SRC"/images/* \
+  cat "$HACK_DIR/versions.env" "$HACK_DIR/rootfs.sh" "$KIND_SRC/node-image.sh" "$KIND_SRC/images.sh" "$KIND_SRC"/node/* \
     | sha256sum | cut -c1-12
 }
 NODE_IMAGE="esp.local/kind/node:$KUBERNETES_VERSION-$(image_key)"
@@ -78,8 +79,8 @@ install -m 0644 "$base_files"/etc/systemd/system/kubelet.service.d/* "$root/etc/
 # kind's containerd config with this machine's needs (see node/containerd-config.patch.sh).
 "$KIND_SRC/node/containerd-config.sh" "$base_files/etc/containerd/config.toml" >"$root/etc/containerd/config.toml"
 for bin in containerd containerd-shim-runc-v2 ctr; do install -m 0755 "$CACHE_ROOT/containerd-$CONTAINERD_VERSION/$bin" "$root/usr/local/bin/"; done
-install -m 0755 "$TOOLS_BIN/crictl" "$root/usr/local/bin/"
-for bin in kubelet kubeadm kubectl; do install -m 0755 "$TOOLS_BIN/$bin" "$root/usr/bin/"; done
+install -m 0755 "$KIND_BIN/crictl" "$root/usr/local/bin/"
+install -m 0755 "$KIND_BIN/kubelet" "$KIND_BIN/kubeadm" "$TOOLS_BIN/kubectl" "$root/usr/bin/"
 # Debian installs the CNI plugins in /usr/lib/cni; containerd looks in /opt/cni/bin.
 for plugin in ptp host-local loopback portmap bridge; do ln -sf "/usr/lib/cni/$plugin" "$root/opt/cni/bin/$plugin"; done
 install -m 0644 "$KIND_SRC/node/10-ptp.conflist" "$root/etc/cni/net.d/"
