@@ -25,7 +25,8 @@ ensure_engine() {
   fi
   mkdir -p "$STATE_ROOT/docker"
   log "starting dockerd (log: $STATE_ROOT/docker/dockerd.log)"
-  nohup dockerd --pidfile "$STATE_ROOT/docker/dockerd.pid" >"$STATE_ROOT/docker/dockerd.log" 2>&1 &
+  # The system's PATH only, so dockerd starts Debian's containerd, never another build on a caller's PATH.
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin nohup dockerd --pidfile "$STATE_ROOT/docker/dockerd.pid" >"$STATE_ROOT/docker/dockerd.log" 2>&1 &
   wait_for "the Docker engine" 60 docker info
   log "Docker engine $(docker version --format '{{.Server.Version}}') is up"
 }
