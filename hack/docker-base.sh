@@ -19,10 +19,7 @@ STAND_IN_REVISION=2
 
 ensure_engine() {
   if docker info >/dev/null 2>&1; then return 0; fi
-  if ! command -v dockerd >/dev/null; then
-    log "no Docker engine: installing Debian's docker.io"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io >/dev/null || die "apt-get install docker.io failed"
-  fi
+  command -v dockerd >/dev/null || apt_install docker.io
   mkdir -p "$STATE_ROOT/docker"
   log "starting dockerd (log: $STATE_ROOT/docker/dockerd.log)"
   # The system's PATH only, so dockerd starts Debian's containerd, never another build on a caller's PATH.

@@ -34,6 +34,17 @@ port_free() {
   fi
 }
 
+# apt_install PKG...: Debian's packages, as root. Waits for dpkg's lock (make test installs from
+# tiers that run side by side) and refreshes the package lists once when a package is not found.
+apt_install() {
+  [[ $EUID -eq 0 ]] || die "$* not installed; run: sudo apt-get install -y $*"
+  log "installing Debian's $*"
+  local apt=(apt-get -o DPkg::Lock::Timeout=900 -y -q)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >/dev/null 2>&1 \
+    || { "${apt[@]}" update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >/dev/null; } \
+    || die "apt-get install $* failed"
+}
+
 # wait_for DESCRIPTION TIMEOUT_SECONDS CMD...: polls CMD every 0.5 s until it succeeds.
 wait_for() {
   local what="$1" timeout="$2"; shift 2

@@ -24,11 +24,7 @@ pg_bindir() {
 
 ensure_installed() {
   pg_bindir >/dev/null && return 0
-  [[ $EUID -eq 0 ]] || die "PostgreSQL is not installed; run: sudo apt-get install -y postgresql"
-  log "installing Debian's postgresql package"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; } \
-    || die "apt-get install postgresql failed"
+  apt_install postgresql
   pg_bindir >/dev/null || die "postgresql installed but no pg_ctl found under /usr/lib/postgresql"
 }
 

@@ -19,11 +19,7 @@ url="http://127.0.0.1:$PROMETHEUS_PORT"
 
 ensure_installed() {
   command -v prometheus >/dev/null && return 0
-  [[ $EUID -eq 0 ]] || die "prometheus is not installed; run: sudo apt-get install -y prometheus"
-  log "installing Debian's prometheus package"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus >/dev/null; } \
-    || die "apt-get install prometheus failed"
+  apt_install prometheus
   # The package may start a system-wide server on 9090; ours is separate, and that one is left alone.
 }
 

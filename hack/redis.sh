@@ -15,11 +15,7 @@ url="redis://127.0.0.1:$REDIS_PORT"
 
 ensure_installed() {
   command -v redis-server >/dev/null && return 0
-  [[ $EUID -eq 0 ]] || die "redis-server is not installed; run: sudo apt-get install -y redis-server"
-  log "installing Debian's redis-server package"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null; } \
-    || die "apt-get install redis-server failed"
+  apt_install redis-server
   # The package starts a system-wide server on 6379; ours is separate, and that one is left alone.
 }
 

@@ -19,12 +19,7 @@ mkdir -p "$ROOTFS_DIR"
 exec 8>"$ROOTFS_DIR/.lock"
 flock 8
 
-need() {
-  command -v "$1" >/dev/null || {
-    log "installing Debian's $2"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null || die "apt-get install $2 failed"
-  }
-}
+need() { command -v "$1" >/dev/null || apt_install "$2"; }
 
 # slim DIR: what no container needs, as the official slim images leave out.
 slim() {

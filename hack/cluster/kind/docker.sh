@@ -37,11 +37,8 @@ up() {
     && DOCKER_HOST="unix://$other" docker info >/dev/null 2>&1; then
     die "the kind engine of another checkout runs on $other with the same image store; run 'make kind-down' there first"
   fi
-  command -v dockerd >/dev/null || {
-    log "installing Debian's docker.io (dockerd, containerd, runc)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null || die "apt-get install docker.io failed"
-  }
-  command -v jq >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq >/dev/null
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v jq >/dev/null || apt_install jq
   local runc_path; runc_path="$(command -v runc)" || die "runc is missing (Debian's docker.io brings it)"
   mkdir -p "$RUN_DIR" "$DATA_ROOT"
   local runtime=(--default-runtime runc)

@@ -55,10 +55,7 @@ debian_base() {
 # pause: kubernetes' own C source (build/pause in the k8s.io/kubernetes module), linked statically
 # with Debian's gcc, as upstream's image is.
 pause_binary() {
-  command -v gcc >/dev/null || {
-    log "installing Debian's gcc for the pause binary"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev >/dev/null || die "apt-get install gcc failed"
-  }
+  command -v gcc >/dev/null || apt_install gcc libc6-dev
   local dir; dir="$(cd "$HACK_DIR" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
   [[ -f "$dir/build/pause/linux/pause.c" ]] || die "pause.c is missing from k8s.io/kubernetes@$KUBERNETES_VERSION"
