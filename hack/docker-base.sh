@@ -8,6 +8,7 @@
 # (a real pull) is left alone. It also installs and starts a Docker engine when none answers.
 #   hack/docker-base.sh          ensure the engine and the base image
 #   hack/docker-base.sh engine   ensure the engine only
+#   hack/docker-base.sh privileged  ensure an engine that runs privileged containers (kind's nodes)
 #   hack/docker-base.sh rebuild  rebuild the base image even when it exists
 set -euo pipefail
 LOG_TAG=docker-base; source "$(dirname "$0")/lib.sh"
@@ -17,19 +18,46 @@ STAND_IN_LABEL="dev.sqlize.platform.base-stand-in"
 # Part of the stand-in's identity: a change of layout (not only of Node) must rebuild it.
 STAND_IN_REVISION=2
 
+# bounding_set_lacks_sys_resource: bit 24 of CapBnd is CAP_SYS_RESOURCE.
+bounding_set_lacks_sys_resource() {
+  local bnd; bnd="$(awk '/^CapBnd:/ {print $2}' /proc/self/status)"
+  (( (16#$bnd >> 24 & 1) == 0 ))
+}
+
 ensure_engine() {
   if docker info >/dev/null 2>&1; then return 0; fi
   command -v dockerd >/dev/null || apt_install docker.io
   mkdir -p "$STATE_ROOT/docker"
+  # Where the capability bounding set lacks CAP_SYS_RESOURCE, privileged containers (kind's nodes)
+  # fail under plain runc; the engine's default runtime is then runc behind hack/runc-wrapper.sh.
+  local runtime=()
+  if bounding_set_lacks_sys_resource; then
+    command -v jq >/dev/null || apt_install jq
+    local wrapper="$CACHE_ROOT/docker/runc-wrapper" runc_path
+    runc_path="$(command -v runc)" || die "runc is missing (Debian's docker.io brings it)"
+    mkdir -p "$(dirname "$wrapper")"
+    sed "s|@REAL_RUNC@|$runc_path|" "$HACK_DIR/runc-wrapper.sh" >"$wrapper.partial" && chmod 0755 "$wrapper.partial" \
+      && mv "$wrapper.partial" "$wrapper"
+    runtime=(--add-runtime "esp-runc=$wrapper" --default-runtime esp-runc)
+    log "the capability bounding set lacks CAP_SYS_RESOURCE: containers run through $wrapper"
+  fi
   log "starting dockerd (log: $STATE_ROOT/docker/dockerd.log)"
   # The system's PATH only, so dockerd starts Debian's containerd, never another build on a caller's PATH.
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin nohup dockerd --pidfile "$STATE_ROOT/docker/dockerd.pid" >"$STATE_ROOT/docker/dockerd.log" 2>&1 &
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin nohup dockerd --pidfile "$STATE_ROOT/docker/dockerd.pid" \
+    "${runtime[@]}" >"$STATE_ROOT/docker/dockerd.log" 2>&1 &
   wait_for "the Docker engine" 60 docker info
   log "Docker engine $(docker version --format '{{.Server.Version}}') is up"
 }
 
 ensure_engine
 [[ "${1:-}" == engine ]] && exit 0
+# `privileged`: the engine must also run privileged containers (kind's nodes).
+if [[ "${1:-}" == privileged ]]; then
+  if bounding_set_lacks_sys_resource && [[ "$(docker info --format '{{.DefaultRuntime}}')" != esp-runc ]]; then
+    die "the running Docker engine was not started by this project and cannot run privileged containers here (the capability bounding set lacks CAP_SYS_RESOURCE); stop it and rerun, so hack/docker-base.sh starts one with hack/runc-wrapper.sh as its default runtime"
+  fi
+  exit 0
+fi
 
 if [[ "${1:-}" != rebuild ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
   built_for="$(docker image inspect "$IMAGE" --format "{{ index .Config.Labels \"$STAND_IN_LABEL\" }}")"

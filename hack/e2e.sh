@@ -25,13 +25,12 @@ KIND_CLUSTER_NAME="${KIND_CLUSTER_NAME:-express-sqlize-platform}"
 export KIND_HTTP_PORT="${KIND_HTTP_PORT:-8080}"
 : "${SERVICE_IMAGE:?run through make e2e (SERVICE_IMAGE is set by hack/make/chart.mk)}"
 : "${OPERATOR_IMAGE:?run through make e2e (OPERATOR_IMAGE is set by hack/make/chart.mk)}"
-kind_docker="$("$HACK_DIR/cluster/kind/docker.sh" env | sed 's/^export DOCKER_HOST=//')"
 
 created=0
 # node_memory: the kind node's peak memory so far, from its container's cgroup (v1 or v2).
 node_memory() {
   local id file
-  id="$(DOCKER_HOST="$kind_docker" docker inspect -f '{{.Id}}' "$KIND_CLUSTER_NAME-control-plane" 2>/dev/null)" || return 0
+  id="$(docker inspect -f '{{.Id}}' "$KIND_CLUSTER_NAME-control-plane" 2>/dev/null)" || return 0
   for file in "/sys/fs/cgroup/memory/docker/$id/memory.max_usage_in_bytes" "/sys/fs/cgroup/docker/$id/memory.peak"; do
     [[ -r "$file" ]] && { log "kind node: peak memory $(awk '{printf "%.2f GiB", $1/2^30}' "$file")"; return 0; }
   done

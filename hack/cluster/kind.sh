@@ -3,7 +3,7 @@
 #   hack/cluster/kind.sh up       create it (reused when it exists), with its add-ons; prints KUBECONFIG
 #   hack/cluster/kind.sh down     delete it and stop the Docker engine that ran it
 #   hack/cluster/kind.sh status   say whether it exists and its node is Ready
-# The nodes run in a Docker engine of the project's own (kind/docker.sh). The node image is kind's
+# The nodes run in the project's Docker engine (hack/docker-base.sh). The node image is kind's
 # published one where it can be pulled (KIND_NODE_IMAGE, hack/versions.env) and otherwise built here
 # (kind/node-image.sh, cached); KIND_NODE_SOURCE=local|published|auto (default auto) picks.
 # Add-ons: Traefik as the Ingress controller on the node's ports 80/443 (mapped to
@@ -21,7 +21,6 @@ KIND_HTTPS_PORT="${KIND_HTTPS_PORT:-8443}"
 KIND_NODE_SOURCE="${KIND_NODE_SOURCE:-auto}"
 KIND="$TOOLS_BIN/kind"
 KIND_SRC="$CLUSTER_SRC/kind"
-eval "$("$KIND_SRC/docker.sh" env)"
 export KUBECONFIG="$KIND_KUBECONFIG"
 
 exists() { [[ -x "$KIND" ]] && docker info >/dev/null 2>&1 && "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
@@ -50,10 +49,10 @@ apply_addon() {
     -e "s/\${KUBE_ROUTER_VERSION}/$KUBE_ROUTER_VERSION/g" "$KIND_SRC/addons/$1" | kubectl apply -f - >/dev/null
 }
 
-# cluster_only_dns: CoreDNS answers for the cluster's own names only. The engine of docker.sh sets
-# up no NAT, so the node reaches no resolver (nor anything else) outside; with kubeadm's
-# `forward . /etc/resolv.conf` every other name waited 4-8 s for that resolver before failing, long
-# enough to fill a Node process's DNS thread pool and time out its database connection behind it.
+# cluster_only_dns: CoreDNS answers for the cluster's own names only. The test cluster has nothing
+# to reach outside, and where the node's upstream resolver does not answer, kubeadm's
+# `forward . /etc/resolv.conf` made every other name wait 4-8 s before failing: long enough to fill
+# a Node process's DNS thread pool and time out its database connection queued behind it.
 cluster_only_dns() {
   local corefile
   corefile="$(kubectl -n kube-system get configmap coredns -o jsonpath='{.data.Corefile}')"
@@ -89,7 +88,7 @@ install_addons() {
 
 up() {
   "$HACK_DIR/tools.sh" kind kubectl >/dev/null
-  "$KIND_SRC/docker.sh" up >/dev/null
+  "$HACK_DIR/docker-base.sh" privileged
   if exists; then
     log "kind cluster $CLUSTER_NAME already exists (make kind-down deletes it)"
     "$KIND" export kubeconfig --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG" >/dev/null 2>&1
@@ -114,7 +113,6 @@ down() {
   if exists; then
     timed "kind delete cluster $CLUSTER_NAME" "$KIND" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG"
   fi
-  "$KIND_SRC/docker.sh" down
   rm -rf "$KIND_DIR"
 }
 

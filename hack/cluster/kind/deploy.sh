@@ -20,19 +20,13 @@ KIND_HTTP_PORT="${KIND_HTTP_PORT:-8080}"
 : "${OPERATOR_IMAGE:?run through make (OPERATOR_IMAGE is set by hack/make/chart.mk)}"
 export PATH="$TOOLS_BIN:$PATH"
 export KUBECONFIG="$STATE_ROOT/kind/kubeconfig"
-kind_docker="$("$KIND_SRC/docker.sh" env | sed 's/^export DOCKER_HOST=//')"
 
 images() {
   make -C "$REPO_ROOT" --no-print-directory image-build-service image-build-operator
-  local archive; archive="$(mktemp "${TMPDIR:-/tmp}/esp-kind-images.XXXX.tar")"
-  docker save "$SERVICE_IMAGE" "$OPERATOR_IMAGE" -o "$archive"
-  DOCKER_HOST="$kind_docker" timed "kind load (service, operator)" \
-    kind load image-archive "$archive" --name "$CLUSTER_NAME" >/dev/null
-  rm -f "$archive"
   local postgresql redis
   read -r postgresql redis < <("$KIND_SRC/images.sh" deps)
-  DOCKER_HOST="$kind_docker" timed "kind load (PostgreSQL, Redis)" \
-    kind load docker-image "$postgresql" "$redis" --name "$CLUSTER_NAME" >/dev/null 2>&1
+  timed "kind load (service, operator, PostgreSQL, Redis)" kind load docker-image \
+    "$SERVICE_IMAGE" "$OPERATOR_IMAGE" "$postgresql" "$redis" --name "$CLUSTER_NAME" >/dev/null 2>&1
   DEPS_IMAGES=("$postgresql" "$redis")
 }
 

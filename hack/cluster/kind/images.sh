@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The container images of the kind tier, built in the engine of docker.sh from the binaries of the
+# The container images of the kind tier, built in the project's Docker engine from the binaries of the
 # tool cache and Debian's packages (no registry is reachable here):
 #   hack/cluster/kind/images.sh node OUT.tar   what the node image carries, saved into OUT.tar:
 #     kubeadm's images under the names kubeadm of KUBERNETES_VERSION asks for (control plane and
@@ -13,7 +13,7 @@ shopt -s inherit_errexit
 LOG_TAG=kind-images; source "$(dirname "$0")/../common.sh"
 
 KIND_SRC="$CLUSTER_SRC/kind"
-eval "$("$KIND_SRC/docker.sh" env)"
+"$HACK_DIR/docker-base.sh" privileged
 # No buildx here: the engine's own builder, quietly (it warns that it is the legacy one).
 export DOCKER_BUILDKIT=0
 ADDON_REGISTRY=esp.local/kind

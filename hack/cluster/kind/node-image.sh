@@ -9,7 +9,7 @@
 #   2. the images kubeadm and the kind tier's add-ons run (images.sh: control plane, etcd, CoreDNS,
 #      pause, kube-proxy, Traefik, metrics-server, kube-router), imported into the node's containerd
 #      and pinned, so kubeadm never pulls;
-#   3. `docker commit` with kind's entrypoint, into the engine of docker.sh.
+#   3. `docker commit` with kind's entrypoint, into the project's Docker engine (hack/docker-base.sh).
 # The image is named by a hash of everything it is made of, so a change of any version or file here
 # builds a new one and an unchanged tree reuses the image already in the engine (seconds).
 #   hack/cluster/kind/node-image.sh          build unless present; prints the image name
@@ -19,7 +19,6 @@ shopt -s inherit_errexit
 LOG_TAG=kind-image; source "$(dirname "$0")/../common.sh"
 
 KIND_SRC="$CLUSTER_SRC/kind"
-eval "$("$KIND_SRC/docker.sh" env)"
 
 # Packages of kind's base image (images/base/Dockerfile) that a single-node test cluster uses, plus
 # the runc, CNI plugins and ipset that kind builds from source; storage-test packages are left out.
@@ -34,7 +33,7 @@ image_key() {
 NODE_IMAGE="esp.local/kind/node:$KUBERNETES_VERSION-$(image_key)"
 if [[ "${1:-}" == --name ]]; then echo "$NODE_IMAGE"; exit 0; fi
 
-"$KIND_SRC/docker.sh" up >/dev/null
+"$HACK_DIR/docker-base.sh" privileged
 # One build at a time: make test starts one in the background, and the kind tier waits for it.
 mkdir -p "$CACHE_ROOT/kind"
 exec 7>"$CACHE_ROOT/kind/.node-image.lock"

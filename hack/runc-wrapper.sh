@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The default runtime of the Docker engine that runs kind's nodes (hack/cluster/kind/docker.sh):
-# runc, with CAP_SYS_RESOURCE taken out of the container's capability sets first. Where the
-# capability bounding set lacks it (these machines), runc cannot grant a privileged container every
+# The default runtime of the Docker engine the project starts (hack/docker-base.sh) where the
+# capability bounding set lacks CAP_SYS_RESOURCE: runc, with that capability taken out of the
+# container's capability sets first. Without it runc cannot grant a privileged container every
 # capability and fails with "unable to apply caps: operation not permitted"; kind's nodes are
 # privileged. Nothing else changes: every argument goes to runc as it came.
-# docker.sh installs a copy with REAL_RUNC filled in, so the engine never depends on a checkout.
+# docker-base.sh installs a copy with REAL_RUNC filled in, so the engine never depends on a checkout.
 set -euo pipefail
 REAL_RUNC="${REAL_RUNC:-@REAL_RUNC@}"
 
