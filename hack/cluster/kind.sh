@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A kind cluster with real pods, on any machine with Debian's packages and the Go module proxy:
 #   hack/cluster/kind.sh up       create it (reused when it exists), with its add-ons; prints KUBECONFIG
-#   hack/cluster/kind.sh down     delete it and stop the Docker engine that ran it
+#   hack/cluster/kind.sh down     delete it (the node image stays in Docker's image store)
 #   hack/cluster/kind.sh status   say whether it exists and its node is Ready
 # The nodes run in the project's Docker engine (hack/docker-base.sh). The node image is kind's
 # published one where it can be pulled (KIND_NODE_IMAGE, hack/versions.env) and otherwise built here

@@ -37,7 +37,7 @@ kind-up: ## create the kind cluster with real pods (node image pulled or built h
 kind-deploy: ## build and load the images, then install the chart on the kind cluster (release express-sqlize, served through its Ingress on 127.0.0.1:8080)
 	@OPERATOR_IMAGE=$(OPERATOR_IMAGE) hack/cluster/kind/deploy.sh app
 
-kind-down: ## delete the kind cluster and stop the Docker engine that ran it (the node image stays cached)
+kind-down: ## delete the kind cluster (the node image stays in Docker's image store)
 	@hack/cluster/kind.sh down
 
 kind-status: ## say whether the kind cluster exists and its node is Ready
