@@ -141,6 +141,7 @@ const envSchema = z
     JWT_REFRESH_EXPIRES_IN: duration('7d'),
     JWT_ISSUER: z.string().min(1).default('express-sqlize'),
     JWT_AUDIENCE: z.string().min(1).default('express-sqlize-api'),
+    JWT_REFRESH_REUSE_GRACE_S: int(0, 60).default(10),
 
     METRICS_ENABLED: bool.default(true),
     METRICS_PORT: int(1, 65535).optional(),
@@ -185,6 +186,8 @@ const envSchema = z
     LOGIN_MAX_CONSECUTIVE_FAILS: int(1, 1000).default(5),
     LOGIN_CONSECUTIVE_BLOCK_S: int(1, 86_400).default(900),
     LOGIN_MAX_FAILS_PER_IP_DAY: int(1, 100_000).default(100),
+    LOGIN_MAX_CONCURRENT_VERIFICATIONS: int(1, 1000).default(8),
+    LOGIN_DEVICE_EXPIRES_IN: duration('30d'),
 
     SHUTDOWN_DELAY_MS: int(0, 600_000).default(5000),
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(20_000),
@@ -272,6 +275,7 @@ function toConfig(e: Env) {
       refreshTtlSeconds: e.JWT_REFRESH_EXPIRES_IN,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
+      refreshReuseGraceSeconds: e.JWT_REFRESH_REUSE_GRACE_S,
     },
     metrics: {
       enabled: e.METRICS_ENABLED,
@@ -310,6 +314,8 @@ function toConfig(e: Env) {
       maxConsecutiveFails: e.LOGIN_MAX_CONSECUTIVE_FAILS,
       consecutiveBlockS: e.LOGIN_CONSECUTIVE_BLOCK_S,
       maxFailsPerIpDay: e.LOGIN_MAX_FAILS_PER_IP_DAY,
+      maxConcurrentVerifications: e.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
+      deviceTtlSeconds: e.LOGIN_DEVICE_EXPIRES_IN,
     },
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     featureFlagsFile: e.FEATURE_FLAGS_FILE,

@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
       sessions: deps.sessions,
       users: deps.users,
       cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
+      deviceTtlSeconds: config.loginLimits.deviceTtlSeconds,
     }),
   );
   app.use(

@@ -405,7 +405,8 @@ describe.each(dialects)('bad input on %s', (dialect) => {
   let s: TestService;
 
   beforeAll(async () => {
-    s = await startService(dialect);
+    // No grace window for racing refreshes: a second use here is always a reuse.
+    s = await startService(dialect, { JWT_REFRESH_REUSE_GRACE_S: '0' });
     ctx.admin = await s.login();
     const created = await s.request<{ id: string }>('POST', '/api/v1/users', {
       token: ctx.admin,
@@ -485,5 +486,161 @@ describe.each(dialects)('bad input on %s', (dialect) => {
     });
     expect(second.status).toBe(401);
     expect(second.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+  deviceToken: string;
+}
+
+describe.each(dialects)('attacks on authentication on %s', (dialect) => {
+  let s: TestService;
+  let admin: string;
+  const login = (email: string, password: string, extra: Record<string, unknown> = {}) =>
+    s.request<Tokens>('POST', '/api/v1/auth/login', { body: { email, password, ...extra } });
+  const me = (token: string) => s.request('GET', '/api/v1/auth/me', { token });
+  const refresh = (refreshToken: string) =>
+    s.request<Tokens>('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+  let n = 0;
+  async function newUser(
+    password = 'Correct-Horse-9',
+  ): Promise<{ id: string; email: string; password: string }> {
+    const email = `victim${++n}@example.test`;
+    const res = await s.request<{ id: string }>('POST', '/api/v1/users', {
+      token: admin,
+      body: { email, name: 'Victim', password },
+    });
+    expect(res.status).toBe(201);
+    return { id: res.body.id, email, password };
+  }
+  const versionOf = async (id: string) =>
+    (await s.request<{ version: number }>('GET', `/api/v1/users/${id}`, { token: admin })).body.version;
+  const patch = (id: string, token: string, version: number, body: Record<string, unknown>) =>
+    s.request('PATCH', `/api/v1/users/${id}`, { token, body, headers: { 'if-match': `"${version}"` } });
+
+  beforeAll(async () => {
+    s = await startService(dialect, { LOGIN_MAX_FAILS_PER_IP_DAY: '8' });
+    admin = await s.login();
+  });
+  afterAll(async () => s.stop());
+
+  it('accepts the auth scheme in any case: "bearer", "BEARER"', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const res = await s.request('GET', '/api/v1/auth/me', {
+        headers: { authorization: `${scheme} ${admin}` },
+      });
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('never lets a string longer than 72 bytes match, even when its first 72 bytes are the password', async () => {
+    const password = `Aa1-${'x'.repeat(68)}`;
+    expect(Buffer.byteLength(password)).toBe(72);
+    const u = await newUser(password);
+    expect((await login(u.email, password)).status).toBe(200);
+    expect((await login(u.email, `${password}anything`)).status).toBe(401);
+    // 72 bytes of UTF-8 are fewer characters: é is two bytes.
+    expect(
+      (
+        await s.request('POST', '/api/v1/users', {
+          token: admin,
+          body: { email: 'utf8@example.test', name: 'U', password: `Aa1-${'é'.repeat(35)}` },
+        })
+      ).status,
+    ).toBe(400);
+  });
+
+  it("needs the current password to change your own; an admin setting another user's is audited", async () => {
+    const u = await newUser();
+    const token = (await login(u.email, u.password)).body.accessToken;
+    const without = await patch(u.id, token, await versionOf(u.id), { password: 'New-Horse-Battery-7' });
+    expect(without.status).toBe(403);
+    expect(without.body.detail).toMatch(/currentPassword/);
+    const wrong = await patch(u.id, token, await versionOf(u.id), {
+      password: 'New-Horse-Battery-7',
+      currentPassword: 'not-my-password',
+    });
+    expect(wrong.status).toBe(403);
+    expect((await login(u.email, 'New-Horse-Battery-7')).status).toBe(401);
+    const right = await patch(u.id, token, await versionOf(u.id), {
+      password: 'New-Horse-Battery-7',
+      currentPassword: u.password,
+    });
+    expect(right.status).toBe(200);
+    expect((await login(u.email, 'New-Horse-Battery-7')).status).toBe(200);
+
+    const reset = await patch(u.id, admin, await versionOf(u.id), { password: 'Admin-Chosen-Pass-5' });
+    expect(reset.status).toBe(200);
+    const adminId = (await s.request<{ id: string }>('GET', '/api/v1/auth/me', { token: admin })).body.id;
+    const audit = s.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'audit: password set by an administrator' && l.userId === u.id);
+    expect(audit).toMatchObject({ actorId: adminId, level: 'warn' });
+  });
+
+  it('a password change ends every other session; the one that made it stays', async () => {
+    const u = await newUser();
+    const here = (await login(u.email, u.password)).body;
+    const there = (await login(u.email, u.password)).body;
+    const res = await patch(u.id, here.accessToken, await versionOf(u.id), {
+      password: 'Other-Horse-Battery-8',
+      currentPassword: u.password,
+    });
+    expect(res.status).toBe(200);
+    expect((await me(there.accessToken)).status).toBe(401);
+    expect((await refresh(there.refreshToken)).status).toBe(401);
+    expect((await me(here.accessToken)).status).toBe(200);
+    expect((await refresh(here.refreshToken)).status).toBe(200);
+  });
+
+  it.each([
+    ['a disable', { status: 'disabled' }],
+    ['a role change', { role: 'admin' }],
+  ])('%s ends every session, and re-enabling does not bring old tokens back', async (_what, change) => {
+    const u = await newUser();
+    const t = (await login(u.email, u.password)).body;
+    expect((await patch(u.id, admin, await versionOf(u.id), change)).status).toBe(200);
+    expect((await me(t.accessToken)).status).toBe(401);
+    if ('status' in change) {
+      expect((await patch(u.id, admin, await versionOf(u.id), { status: 'active' })).status).toBe(200);
+    }
+    expect((await me(t.accessToken)).status).toBe(401);
+    expect((await refresh(t.refreshToken)).status).toBe(401);
+    expect((await login(u.email, u.password)).status).toBe(200);
+  });
+
+  it('a delete ends every session', async () => {
+    const u = await newUser();
+    const t = (await login(u.email, u.password)).body;
+    expect((await s.request('DELETE', `/api/v1/users/${u.id}`, { token: admin })).status).toBe(204);
+    expect((await me(t.accessToken)).status).toBe(401);
+    expect((await refresh(t.refreshToken)).status).toBe(401);
+    const stored = await s.composition.database.models.Session.findByPk(t.sessionId);
+    expect(stored === null || stored.revokedAt !== null).toBe(true);
+  });
+
+  // Runs last in this block: it uses up this address's daily failures.
+  it('a flood from one address does not lock out a client that logged in before (its device token)', async () => {
+    const u = await newUser();
+    const before = (await login(u.email, u.password)).body;
+    expect(before.deviceToken).toEqual(expect.any(String));
+    for (let i = 0; i < 8; i++) await login(`nobody${i}@example.test`, 'wrong-password');
+    const anonymous = await login(u.email, u.password);
+    expect(anonymous.status).toBe(429);
+    const known = await login(u.email, u.password, { deviceToken: before.deviceToken });
+    expect(known.status).toBe(200);
+    // The cookie works the same; a device token of another user is no pass.
+    const cookie = await s.request('POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password },
+      headers: { cookie: `esp_device=${before.deviceToken}` },
+    });
+    expect(cookie.status).toBe(200);
+    expect((await login(ADMIN.email, ADMIN.password, { deviceToken: before.deviceToken })).status).toBe(429);
+    // The device is still limited on its own.
+    for (let i = 0; i < 5; i++) await login(u.email, 'wrong-password', { deviceToken: before.deviceToken });
+    expect((await login(u.email, u.password, { deviceToken: before.deviceToken })).status).toBe(429);
   });
 });

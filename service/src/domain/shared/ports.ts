@@ -1,6 +1,7 @@
 // Ports the domain needs from infrastructure; adapters live in src/infrastructure.
 export interface PasswordHasher {
   hash(plain: string): Promise<string>;
+  // May refuse with ServiceUnavailableError (and a Retry-After) when at capacity.
   verify(plain: string, hash: string): Promise<boolean>;
 }
 

@@ -7,7 +7,8 @@ import { requestContext } from '../../infrastructure/logging/request-context.js'
 export function authenticate(auth: AuthService): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
-    const match = header ? /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/.exec(header) : null;
+    // Auth schemes are case-insensitive (RFC 9110, section 11.1).
+    const match = header ? /^bearer +([\w-]+\.[\w-]+\.[\w-]*)$/i.exec(header) : null;
     if (!match?.[1]) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedError('send an access token as "Authorization: Bearer <token>"');

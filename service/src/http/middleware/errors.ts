@@ -6,7 +6,12 @@ import {
   ConnectionAcquireTimeoutError,
   TimeoutError,
 } from 'sequelize';
-import { DomainError, RuleViolationError, TooManyRequestsError } from '../../domain/shared/errors.js';
+import {
+  DomainError,
+  RuleViolationError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+} from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { HttpProblem, type ProblemKind, sendProblem } from '../problem.js';
 
@@ -75,7 +80,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (err instanceof HttpProblem) return sendProblem(res, err.kind, err.detail, err.extra);
     if (err instanceof DomainError) {
-      if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      if (
+        (err instanceof TooManyRequestsError || err instanceof ServiceUnavailableError) &&
+        err.retryAfterSeconds !== undefined
+      ) {
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      }
       const extra: Record<string, unknown> =
         err instanceof RuleViolationError ? { rule: err.rule } : { ...err.details };
       return sendProblem(res, DOMAIN_KINDS[err.kind] ?? 'internal', err.message, extra);

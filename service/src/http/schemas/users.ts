@@ -11,6 +11,14 @@ const password = z
   .max(72)
   .refine((p) => Buffer.byteLength(p) <= 72, 'must be at most 72 bytes');
 
+// Proves a password change is made by the user, not just by someone holding their access token.
+const currentPassword = z
+  .string()
+  .min(1)
+  .max(1024)
+  .optional()
+  .meta({ description: 'required to change your own password' });
+
 export const UserSchema = z
   .object({
     id: z.uuid(),
@@ -36,6 +44,7 @@ export const ReplaceUserBody = z
     role: z.enum(ROLES),
     status: z.enum(STATUSES),
     password: password.optional(),
+    currentPassword,
     version: z.number().int().min(1).optional().meta({ description: 'instead of If-Match' }),
   })
   .strict()
@@ -48,10 +57,14 @@ export const PatchUserBody = z
     role: z.enum(ROLES).optional(),
     status: z.enum(STATUSES).optional(),
     password: password.optional(),
+    currentPassword,
     version: z.number().int().min(1).optional().meta({ description: 'instead of If-Match' }),
   })
   .strict()
-  .refine((b) => Object.keys(b).some((k) => k !== 'version'), 'at least one field to change')
+  .refine(
+    (b) => Object.keys(b).some((k) => k !== 'version' && k !== 'currentPassword'),
+    'at least one field to change',
+  )
   .meta({ id: 'PatchUser' });
 
 export const MAX_LIMIT = 100;
