@@ -186,7 +186,7 @@ const envSchema = z
     LOGIN_MAX_CONSECUTIVE_FAILS: int(1, 1000).default(5),
     LOGIN_CONSECUTIVE_BLOCK_S: int(1, 86_400).default(900),
     LOGIN_MAX_FAILS_PER_IP_DAY: int(1, 100_000).default(100),
-    LOGIN_MAX_CONCURRENT_VERIFICATIONS: int(1, 1000).default(8),
+    LOGIN_MAX_CONCURRENT_VERIFICATIONS: int(1, 1000).default(2),
     LOGIN_DEVICE_EXPIRES_IN: duration('30d'),
 
     SHUTDOWN_DELAY_MS: int(0, 600_000).default(5000),

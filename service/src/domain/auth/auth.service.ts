@@ -64,12 +64,17 @@ export class AuthService {
     client: ClientInfo,
   ): Promise<{ tokens: TokenPair; user: User; deviceToken: string }> {
     const username = email.toLowerCase();
-    const attempt = await this.throttle.reserve(username, client.ip, this.trustedDevice(username, client));
+    const device = this.trustedDevice(username, client);
+    const attempt = await this.throttle.reserve(username, client.ip, device);
     const user = await this.users.findByEmail(email);
     this.dummyHash ??= this.hasher.hash(randomUUID());
     let matches: boolean;
     try {
-      matches = await this.hasher.verify(password, user?.passwordHash ?? (await this.dummyHash));
+      matches = await this.hasher.verify(
+        password,
+        user?.passwordHash ?? (await this.dummyHash),
+        device ? 'known-device' : 'anyone',
+      );
     } catch (err) {
       await attempt.cancelled();
       throw err;
@@ -114,10 +119,21 @@ export class AuthService {
     if (!session || session.userId !== claims.sub || !isLive(session, this.clock.now())) {
       throw new UnauthorizedError('the session has ended; log in again');
     }
-    const next = this.tokens.signRefresh({ sub: claims.sub, sid: session.id });
+    // One instant for the token and the stored rotation time, so the pair can be signed again.
+    const rotatedAt = this.clock.now();
+    const next = this.tokens.signRefresh(
+      { sub: claims.sub, sid: session.id },
+      { jti: randomUUID(), issuedAt: rotatedAt },
+    );
     // The compare-and-set decides, not the session read above: that read may come from a cache a
     // rotation on another replica has not reached yet.
-    if (await this.sessions.rotate(session.id, claims.jti, next)) {
+    if (
+      await this.sessions.rotate(session.id, claims.jti, {
+        jti: next.jti,
+        rotatedAt,
+        expiresAt: next.expiresAt,
+      })
+    ) {
       return this.pair(await this.activeUser(claims.sub, session.id), session.id, next);
     }
     const stored = await this.sessions.findStored(session.id);

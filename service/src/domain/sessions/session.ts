@@ -28,7 +28,7 @@ export interface SessionRepository {
   rotate(
     id: string,
     expectedJti: string,
-    next: { jti: string; issuedAt: Date; expiresAt: Date },
+    next: { jti: string; rotatedAt: Date; expiresAt: Date },
   ): Promise<boolean>;
   revoke(id: string, reason: string): Promise<boolean>;
   // Ends every live session of the user but `exceptId`; answers the ids it ended.

@@ -57,7 +57,7 @@ export class CachedSessionRepository implements SessionRepository {
   async rotate(
     id: string,
     expectedJti: string,
-    next: { jti: string; issuedAt: Date; expiresAt: Date },
+    next: { jti: string; rotatedAt: Date; expiresAt: Date },
   ): Promise<boolean> {
     const rotated = await this.inner.rotate(id, expectedJti, next);
     if (rotated) await this.cache.delete(sessionKey(id));

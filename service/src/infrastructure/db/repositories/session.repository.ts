@@ -50,13 +50,13 @@ export class SequelizeSessionRepository implements SessionRepository {
   async rotate(
     id: string,
     expectedJti: string,
-    next: { jti: string; issuedAt: Date; expiresAt: Date },
+    next: { jti: string; rotatedAt: Date; expiresAt: Date },
   ): Promise<boolean> {
     const [affected] = await this.db.models.Session.update(
       {
         currentJti: next.jti,
         previousJti: expectedJti,
-        rotatedAt: next.issuedAt,
+        rotatedAt: next.rotatedAt,
         expiresAt: next.expiresAt,
         lastUsedAt: this.clock.now(),
       },
