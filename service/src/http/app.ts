@@ -75,8 +75,16 @@ export function createApp(deps: AppDeps): Express {
       exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After'],
     }),
   );
-  app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
-  app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
+  app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service, auth: deps.auth }));
+  app.use(
+    observabilityRoutes({
+      config,
+      metrics: deps.metrics,
+      version: deps.version,
+      gitSha: deps.gitSha,
+      auth: deps.auth,
+    }),
+  );
   // Probes above are never rate limited; everything below is, per client address.
   const { distributed } = deps;
   const limiters = httpLimiters(

@@ -644,3 +644,77 @@ describe.each(dialects)('attacks on authentication on %s', (dialect) => {
     expect((await login(u.email, u.password, { deviceToken: before.deviceToken })).status).toBe(429);
   });
 });
+
+describe('what an anonymous client, a user and an admin see of the operations endpoints', () => {
+  let s: TestService;
+  let admin: string;
+  let user: string;
+  beforeAll(async () => {
+    s = await startService('sqlite');
+    admin = await s.login();
+    await s.request('POST', '/api/v1/users', {
+      token: admin,
+      body: { email: 'ops-user@example.test', name: 'U', password: 'Correct-Horse-9' },
+    });
+    user = await s.login('ops-user@example.test', 'Correct-Horse-9');
+  });
+  afterAll(async () => s.stop());
+
+  it.each([
+    '/distributed/config',
+    '/distributed/info',
+    '/distributed/redis/status',
+    '/distributed/metrics/json',
+  ])('%s needs an admin token: 401 anonymous, 403 for a user, 200 for an admin', async (path) => {
+    const anonymous = await s.request('GET', path);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).not.toMatch(/admin@|bcrypt|sqlite|node|v\d+\.\d+/i);
+    expect((await s.request('GET', path, { token: user })).status).toBe(403);
+    expect((await s.request('GET', path, { token: admin })).status).toBe(200);
+  });
+
+  it('/health and /ready tell an anonymous client only the status; an admin sees the checks', async () => {
+    for (const path of ['/health', '/distributed/health']) {
+      const anonymous = await s.request('GET', path);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body).toEqual({ status: expect.stringMatching(/^(up|degraded)$/) });
+      const detailed = await s.request<{ checks: Record<string, unknown> }>('GET', path, { token: admin });
+      expect(Object.keys(detailed.body.checks)).toContain('disk');
+      // A forged or non-admin token is simply anonymous.
+      expect((await s.request('GET', path, { token: user })).body).toEqual(anonymous.body);
+    }
+    const ready = await s.request('GET', '/ready');
+    expect(ready.status).toBe(200);
+    expect(Object.keys(ready.body).sort()).toEqual(['phase', 'status']);
+    expect((await s.request('GET', '/startup')).status).toBe(200);
+    expect((await s.request('GET', '/live')).status).toBe(200);
+  });
+
+  it('an admin cannot publish on a domain stream: a hand-made user.deleted lands on a stream of its own', async () => {
+    const seen: { stream: string; type: string }[] = [];
+    const { bus } = s.composition.distributed;
+    const consumers = await Promise.all(
+      ['users', 'published.users'].map((stream) =>
+        bus.subscribe(
+          stream,
+          async (event) => {
+            seen.push({ stream, type: event.type });
+          },
+          { group: 'forgery-test', consumer: 'c1', startAt: '0', blockMs: 50 },
+        ),
+      ),
+    );
+    try {
+      const res = await s.request('POST', '/distributed/events/users', {
+        token: admin,
+        body: { type: 'user.deleted', payload: { id: '00000000-0000-4000-8000-000000000000' } },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ channel: 'users', stream: 'published.users' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen).toEqual([{ stream: 'published.users', type: 'user.deleted' }]);
+    } finally {
+      await Promise.all(consumers.map((c) => c.stop()));
+    }
+  });
+});

@@ -135,7 +135,9 @@ describe('service on Redis, two replicas', () => {
       }
       const written = await createUser(a, 'during-outage@example.com');
       const live = await b.request('GET', '/live');
-      const health = await b.request<{ checks: Record<string, { status: string }> }>('GET', '/health');
+      const health = await b.request<{ checks: Record<string, { status: string }> }>('GET', '/health', {
+        token,
+      });
       const pending = (await a.composition.distributed.relay.stats()).pending;
       const outage = {
         reads: reads.length,

@@ -1,20 +1,15 @@
 // /distributed/*: operator-facing endpoints for the parts shared between replicas (Redis-backed,
 // or their in-process twins).
-// Reading status needs a login; anything that changes or reveals shared state needs the admin role.
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+// Every endpoint but the demo rate limit needs the admin role: they reveal or change shared state.
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../../domain/auth/auth.service.js';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '../../domain/shared/errors.js';
+import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { newEvent } from '../../infrastructure/redis/event-bus.js';
 import { LockBusyError } from '../../infrastructure/redis/lock.js';
 import type { DistributedRuntime } from '../../runtime/distributed.js';
-import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { adminOnly, authenticate, requireAdmin } from '../middleware/authenticate.js';
 import { clientKey, rateLimit } from '../middleware/rate-limit.js';
 import { HttpProblem } from '../problem.js';
 import { parse } from '../validation.js';
@@ -26,10 +21,10 @@ const ChannelParams = z.object({
   channel: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a lower-case stream name'),
 });
 
-function requireAdmin(req: Request, res: Response): void {
-  if (principalOf(req, res).role !== 'admin')
-    throw new ForbiddenError('missing permission distributed:admin');
-}
+// What administrators publish goes to streams of its own, never to a domain stream (users, ...):
+// a hand-made user.deleted must not be indistinguishable from the real one.
+export const PUBLISHED_STREAM_PREFIX = 'published.';
+const publishedStream = (channel: string) => `${PUBLISHED_STREAM_PREFIX}${channel}`;
 
 // Any failure to reach Redis on a path that cannot degrade becomes a clear 503.
 async function needsRedis<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -81,7 +76,7 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
   );
 
   const authed: RequestHandler = authenticate(auth);
-  router.get('/redis/status', authed, async (_req, res) => {
+  router.get('/redis/status', ...adminOnly(auth), async (_req, res) => {
     res
       .set('Cache-Control', 'no-store')
       .json({ ...(await d.status()), mode: d.mode, breakers: d.breakers.snapshot() });
@@ -156,8 +151,9 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     const { channel } = parse(ChannelParams, req.params, 'params');
     const body = parse(EventBody, req.body, 'body');
     const event = newEvent(body.type, body.payload);
-    const streamId = await needsRedis('publishing', () => d.bus.publish(channel, event));
-    res.status(202).json({ id: event.id, streamId, channel });
+    const stream = publishedStream(channel);
+    const streamId = await needsRedis('publishing', () => d.bus.publish(stream, event));
+    res.status(202).json({ id: event.id, streamId, channel, stream });
   });
 
   return router;

@@ -6,14 +6,9 @@ export const LoginBody = z
   .object({
     email: z.email().max(320),
     password: z.string().min(1).max(1024),
-    deviceToken: z
-      .string()
-      .min(1)
-      .max(4096)
-      .optional()
-      .meta({
-        description: 'from an earlier login (also sent as the esp_device cookie): see the login limits',
-      }),
+    deviceToken: z.string().min(1).max(4096).optional().meta({
+      description: 'from an earlier login (also sent as the esp_device cookie): see the login limits',
+    }),
   })
   .strict()
   .meta({ id: 'Login' });
