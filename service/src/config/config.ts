@@ -170,6 +170,10 @@ const envSchema = z
       .regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb')
       .default('100kb'),
     HTTPS_REDIRECT: bool.default(false),
+    HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
+    HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(10_000),
     HTTP_DISABLED_MIDDLEWARE: csv.pipe(z.array(z.enum(SWITCHABLE_MIDDLEWARE))).default([]),
     BCRYPT_COST: int(4, 15).default(12),
     AUTH_COOKIE: bool.default(true),
@@ -298,6 +302,13 @@ function toConfig(e: Env) {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimit: e.BODY_LIMIT,
       httpsRedirect: e.HTTPS_REDIRECT,
+      // A client has this long for its headers, and for its whole request; an idle keep-alive
+      // socket is closed after keepAliveTimeoutMs (above the Ingress's own, so the proxy closes
+      // first); connections beyond maxConnections are refused.
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: Math.max(e.HTTP_REQUEST_TIMEOUT_MS, e.HTTP_HEADERS_TIMEOUT_MS),
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
       /** Diagnostics only: middleware switched off by HTTP_DISABLED_MIDDLEWARE. */
       disabledMiddleware: new Set(e.HTTP_DISABLED_MIDDLEWARE) as ReadonlySet<SwitchableMiddleware>,
       authCookie: e.AUTH_COOKIE,

@@ -1,5 +1,6 @@
 // Table-driven bad input: every case gets the right 4xx problem+json, and the database is
 // unchanged after every rejected request.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { ADMIN, JWT_SECRET, dialects, snapshot, startService, type TestService } from '../support/harness.js';
@@ -380,6 +381,53 @@ const cases: Case[] = [
   },
   { name: 'unknown route', method: 'GET', path: '/api/v1/nothing-here', status: 404, type: 'not-found' },
   {
+    name: 'malformed percent-escape in a route parameter',
+    method: 'DELETE',
+    path: '/api/v1/auth/sessions/%ZZ',
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'a body labelled gzip that is not gzip',
+    method: 'POST',
+    path: '/api/v1/users',
+    raw: JSON.stringify(valid),
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+    type: 'malformed-json',
+  },
+  {
+    name: 'a cache value nested 20,000 deep',
+    method: 'POST',
+    path: '/distributed/cache/deep',
+    raw: `{"value":${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+    status: 400,
+    type: 'validation-error',
+  },
+  ...['0x10', '1e1', '%205', '5.0', '+5'].map((limit) => ({
+    name: `pagination limit=${limit} (decimal integers only)`,
+    method: 'GET',
+    path: `/api/v1/users?limit=${limit}`,
+    status: 400,
+    type: 'validation-error',
+  })),
+  {
+    name: 'NUL in a name',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, name: 'Ada\u0000Lovelace' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
+    name: 'control character in an e-mail',
+    method: 'POST',
+    path: '/api/v1/users',
+    body: { ...valid, email: 'ada\u0007@example.test' },
+    status: 400,
+    type: 'validation-error',
+  },
+  {
     name: 'unknown method on a route',
     method: 'DELETE',
     path: '/api/v1/users',
@@ -419,6 +467,7 @@ describe.each(dialects)('bad input on %s', (dialect) => {
 
   it.each(cases)('$name -> $status $type', async (c) => {
     const before = await snapshot(s);
+    const logged = s.logs.length;
     const token =
       c.as === undefined || c.as === 'admin'
         ? ctx.admin
@@ -445,6 +494,10 @@ describe.each(dialects)('bad input on %s', (dialect) => {
     });
     expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT|INSERT|UPDATE users|sequelize/i);
     expect(await snapshot(s)).toBe(before);
+    // A client's mistake is never an error of the service: at most a warning, never a stack.
+    const lines = s.logs.slice(logged).map((l) => JSON.parse(l) as { level: string });
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(s.logs.slice(logged).join('\n')).not.toMatch(/"stack"|\n\s+at /);
   });
 
   it('lists every problem in a validation error', async () => {
@@ -716,5 +769,48 @@ describe('what an anonymous client, a user and an admin see of the operations en
     } finally {
       await Promise.all(consumers.map((c) => c.stop()));
     }
+  });
+});
+
+describe('slow clients', () => {
+  let s: TestService;
+  beforeAll(async () => {
+    s = await startService('sqlite', { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' });
+  });
+  afterAll(async () => s.stop());
+
+  // Sends `parts` one every 250 ms; answers how many the server took before it ended the
+  // connection, and what it said.
+  async function trickle(parts: string[]): Promise<{ sent: number; answer: string }> {
+    const socket = net.connect(s.composition.service.port, '127.0.0.1');
+    let answer = '';
+    let closed = false;
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => (closed = true));
+    await new Promise((r) => socket.once('connect', r));
+    let sent = 0;
+    for (const part of parts) {
+      if (closed) break;
+      socket.write(part);
+      sent += 1;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    socket.destroy();
+    return { sent, answer };
+  }
+
+  it('ends a connection whose headers arrive a byte at a time (HTTP_HEADERS_TIMEOUT_MS)', async () => {
+    const request = 'GET /api/test HTTP/1.1\r\nHost: localhost\r\nX-Slow: ' + 'a'.repeat(40) + '\r\n\r\n';
+    const { sent, answer } = await trickle([...request]);
+    expect(sent).toBeLessThan(request.length);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('ends a connection whose body arrives a byte at a time (HTTP_REQUEST_TIMEOUT_MS)', async () => {
+    const body = JSON.stringify({ email: ADMIN.email, password: ADMIN.password, pad: 'x'.repeat(20) });
+    const head = `POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const { sent } = await trickle([head, ...body]);
+    expect(sent).toBeLessThan(body.length + 1);
   });
 });

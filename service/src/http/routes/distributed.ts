@@ -26,6 +26,20 @@ const ChannelParams = z.object({
 export const PUBLISHED_STREAM_PREFIX = 'published.';
 const publishedStream = (channel: string) => `${PUBLISHED_STREAM_PREFIX}${channel}`;
 
+// Serialising, caching and logging recurse into a value: a deep one would exhaust the stack.
+const MAX_VALUE_DEPTH = 64;
+
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 // Any failure to reach Redis on a path that cannot degrade becomes a clear 503.
 async function needsRedis<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -94,6 +108,9 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     requireAdmin(req, res);
     const { key } = parse(KeyParams, req.params, 'params');
     const body = parse(CacheBody, req.body, 'body');
+    if (depthExceeds(body.value, MAX_VALUE_DEPTH)) {
+      throw new HttpProblem('validation-error', `the value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+    }
     const size = Buffer.byteLength(JSON.stringify(body.value ?? null));
     if (size > limits.cache.maxValueBytes) {
       throw new HttpProblem(
