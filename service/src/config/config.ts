@@ -170,6 +170,10 @@ const envSchema = z
       .regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb')
       .default('100kb'),
     HTTPS_REDIRECT: bool.default(false),
+    PUBLIC_ORIGIN: z
+      .url({ protocol: /^https$/ })
+      .transform((u) => new URL(u).origin)
+      .optional(),
     HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
     HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
@@ -302,6 +306,8 @@ function toConfig(e: Env) {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimit: e.BODY_LIMIT,
       httpsRedirect: e.HTTPS_REDIRECT,
+      // Where redirects point (never the request's own Host, which a client controls).
+      publicOrigin: e.PUBLIC_ORIGIN,
       // A client has this long for its headers, and for its whole request; an idle keep-alive
       // socket is closed after keepAliveTimeoutMs (above the Ingress's own, so the proxy closes
       // first); connections beyond maxConnections are refused.
@@ -360,6 +366,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
   if (db.pool.min > db.pool.max) problems.push('DB_POOL_MIN: must not exceed DB_POOL_MAX');
+  const { http } = config;
+  if (http.httpsRedirect && http.trustProxy === false) {
+    problems.push(
+      'HTTPS_REDIRECT: needs TRUST_PROXY (the proxy that terminates TLS); without it every request looks like plain HTTP and is redirected forever',
+    );
+  }
+  if (http.httpsRedirect && !http.publicOrigin) {
+    problems.push(
+      'HTTPS_REDIRECT: needs PUBLIC_ORIGIN (like https://api.example.com), the origin redirects point to',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

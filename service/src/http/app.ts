@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
   if (enabled('helmet')) app.use(helmet());
-  if (config.http.httpsRedirect) app.use(httpsRedirect());
+  if (config.http.httpsRedirect && config.http.publicOrigin) app.use(httpsRedirect(config.http.publicOrigin));
   app.use(
     cors({
       origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,

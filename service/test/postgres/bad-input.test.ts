@@ -814,3 +814,25 @@ describe('slow clients', () => {
     expect(sent).toBeLessThan(body.length + 1);
   });
 });
+
+describe('the HTTPS redirect', () => {
+  let s: TestService;
+  beforeAll(async () => {
+    s = await startService('sqlite', {
+      HTTPS_REDIRECT: 'true',
+      TRUST_PROXY: 'loopback',
+      PUBLIC_ORIGIN: 'https://api.example.test',
+    });
+  });
+  afterAll(async () => s.stop());
+
+  it('points at the public origin whatever Host or X-Forwarded-Host say', async () => {
+    const res = await s.request('GET', '/api/test?x=1', {
+      headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'evil.example' },
+    });
+    expect(res.status).toBe(308);
+    expect(res.headers.get('location')).toBe('https://api.example.test/api/test?x=1');
+    const secure = await s.request('GET', '/api/test', { headers: { 'x-forwarded-proto': 'https' } });
+    expect(secure.status).toBe(200);
+  });
+});

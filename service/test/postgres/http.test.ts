@@ -9,6 +9,7 @@ describe('HTTP surface (SQLite)', () => {
       CORS_ORIGINS: 'https://app.example.test',
       TRUST_PROXY: 'loopback',
       HTTPS_REDIRECT: 'true',
+      PUBLIC_ORIGIN: 'https://api.example.test',
       DEBUG: 'db',
     });
     s.defaultHeaders['x-forwarded-proto'] = 'https';
