@@ -836,3 +836,25 @@ describe('the HTTPS redirect', () => {
     expect(secure.status).toBe(200);
   });
 });
+
+describe('acknowledged cache writes', () => {
+  let s: TestService;
+  beforeAll(async () => {
+    // A short in-process cap: an entry must outlive it when its TTL is longer.
+    s = await startService('sqlite', { CACHE_LOCAL_TTL_MS: '300' });
+  });
+  afterAll(async () => s.stop());
+
+  it('a 201 means readable for its TTL, past the in-process tier cap', async () => {
+    const admin = await s.login();
+    const put = await s.request('POST', '/distributed/cache/kept', {
+      token: admin,
+      body: { value: { a: 1 }, ttlSeconds: 3600 },
+    });
+    expect(put.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 700));
+    const got = await s.request('GET', '/distributed/cache/kept', { token: admin });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ value: { a: 1 } });
+  });
+});

@@ -118,7 +118,8 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
         `the value has ${size} bytes; the limit is ${limits.cache.maxValueBytes}`,
       );
     }
-    await d.cache.set(cacheKey(key), body.value ?? null, body.ttlSeconds);
+    // 201 means readable for the TTL: a write that cannot be stored is a 503, not a silent loss.
+    await needsRedis('caching', () => d.cache.store(cacheKey(key), body.value ?? null, body.ttlSeconds));
     res.status(201).json({ key, ttlSeconds: body.ttlSeconds, bytes: size });
   });
 

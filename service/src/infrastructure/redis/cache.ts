@@ -162,6 +162,21 @@ export class TieredCache {
     });
   }
 
+  // A write whose caller promises it is readable for its whole TTL: stored in Redis or it throws;
+  // without Redis the in-process tier is the store and keeps it for the TTL, not the local cap.
+  async store<T>(key: string, value: T, ttlSeconds: number): Promise<void> {
+    const entry: Entry = { v: value };
+    const redis = this.o.redis;
+    if (!redis) {
+      this.local.set(key, entry, { ttl: ttlSeconds * 1000 });
+      return;
+    }
+    const write = () => redis.set(this.redisKey(key), JSON.stringify(entry), 'EX', ttlSeconds);
+    await (this.o.breaker ? this.o.breaker.run(write) : write());
+    if (this.localOn)
+      this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
+  }
+
   async get<T>(key: string): Promise<T | undefined> {
     const e = await this.read(key);
     return e && 'v' in e ? (e.v as T) : undefined;
