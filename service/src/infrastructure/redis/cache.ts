@@ -5,9 +5,10 @@
 //   other replica drops its in-process copy within a pub/sub round trip.
 // - Redis failures (through the breaker) make the cache a miss, never an error: the caller then reads
 //   the database. While Redis is down the in-process TTL bounds how stale another replica can be.
-// - Deletes that could not reach Redis are kept and replayed when it is back (ioredis 'ready'),
-//   and the in-process tier is dropped then: entries written before the outage must not outlive
-//   the changes made during it (a disabled user, a revoked session).
+// - Deletes that could not reach Redis are kept and replayed when it is back (a reconnect, or the
+//   first command that succeeds after failures), and the in-process tier is dropped then: entries
+//   written before the outage must not outlive the changes made during it (a disabled user, a
+//   revoked session).
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Breaker } from '../resilience/breaker.js';
@@ -77,6 +78,8 @@ export class TieredCache {
   private readonly localOn: boolean;
   // Keys whose delete failed while Redis was unreachable, replayed when it is back.
   private readonly unsentDeletes = new Set<string>();
+  // Set by a failed command, cleared (and the recovery run) by the next one that succeeds.
+  private unreachable = false;
 
   constructor(private readonly o: TieredCacheOptions) {
     // lru-cache reads a TTL of 0 as "never expires": 0 here means no in-process tier at all.
@@ -140,8 +143,14 @@ export class TieredCache {
     const redis = this.o.redis;
     if (!redis) return undefined;
     try {
-      return this.o.breaker ? await this.o.breaker.run(() => fn(redis)) : await fn(redis);
+      const result = this.o.breaker ? await this.o.breaker.run(() => fn(redis)) : await fn(redis);
+      if (this.unreachable) {
+        this.unreachable = false;
+        void this.recover();
+      }
+      return result;
     } catch (err) {
+      this.unreachable = true;
       this.stats.remoteErrors++;
       this.log.debug('cache: redis unavailable, using the in-process tier only', {
         op: what,
