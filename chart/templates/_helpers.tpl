@@ -138,6 +138,7 @@ every user out).
 {{/* Names of the environment the chart sets itself; extraEnvVars and config.extra may not repeat them. */}}
 {{- define "express-sqlize.reservedEnv" -}}
 {{- $names := list "NODE_ENV" "PORT" "LOG_LEVEL" "SERVICE_NAME" "REGION" "ZONE" "TRUST_PROXY" "CORS_ORIGINS" "SHUTDOWN_DELAY_MS" "SHUTDOWN_TIMEOUT_MS" "FEATURE_FLAGS_FILE" "FEATURE_FLAGS_CONFIGMAP" "METRICS_PORT" "DB_DIALECT" "DB_HOST" "DB_PORT" "DB_NAME" "DB_USER" "DB_PASSWORD" "DATABASE_URL" "DB_STORAGE" "JWT_SECRET" "JWT_EXPIRES_IN" "REDIS_HOST" "REDIS_PORT" "REDIS_DB" "REDIS_TLS" "REDIS_KEY_PREFIX" "REDIS_PASSWORD" "POD_NAME" "POD_NAMESPACE" "NODE_NAME" "MIGRATE_ON_BOOT" "METRICS_PREFIX" "ADMIN_EMAIL" "ADMIN_PASSWORD" "REDIS_URL" -}}
+{{- $names = append $names "RATE_LIMIT_INSURANCE_DIVISOR" -}}
 {{- toJson $names -}}
 {{- end -}}
 
@@ -306,6 +307,8 @@ REGION: {{ . | quote }}
 ZONE: {{ . | quote }}
 {{- end }}
 TRUST_PROXY: {{ .Values.config.trustProxy | quote }}
+{{- /* During a Redis outage each replica limits on its own: divided by the most replicas there can be, the fleet stays within the limits. */}}
+RATE_LIMIT_INSURANCE_DIVISOR: {{ ternary .Values.autoscaling.maxReplicas .Values.replicaCount .Values.autoscaling.enabled | quote }}
 {{- with .Values.config.corsOrigins }}
 CORS_ORIGINS: {{ . | quote }}
 {{- end }}

@@ -165,7 +165,10 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     CachedRevocationStore,
     () => new CachedRevocationStore(new SequelizeRevocationStore(database, clock), cache, flags, clock),
   );
-  single(BcryptPasswordHasher, () => new BcryptPasswordHasher(config.security.bcryptCost));
+  single(
+    BcryptPasswordHasher,
+    () => new BcryptPasswordHasher(config.security.bcryptCost, config.loginLimits.maxConcurrentVerifications),
+  );
   single(
     SequelizeUnitOfWork,
     (r) =>
@@ -183,6 +186,8 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
         r.resolve(SequelizeUnitOfWork),
         r.resolve(BcryptPasswordHasher),
         new RulesEngine(loadRules(config.rules)),
+        r.resolve(CachedSessionRepository),
+        loggers.get('audit'),
       ),
   );
   single(
@@ -200,6 +205,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
             audience: config.jwt.audience,
             accessTtlSeconds: config.jwt.accessTtlSeconds,
             refreshTtlSeconds: config.jwt.refreshTtlSeconds,
+            deviceTtlSeconds: config.loginLimits.deviceTtlSeconds,
           },
           clock,
         ),
@@ -211,6 +217,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
         clock,
         loggers,
         r.resolve(CachedUserRepository),
+        { refreshReuseGraceMs: config.jwt.refreshReuseGraceSeconds * 1000 },
       ),
   );
   single(SessionsService, (r) => new SessionsService(r.resolve(CachedSessionRepository), clock));

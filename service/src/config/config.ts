@@ -141,6 +141,7 @@ const envSchema = z
     JWT_REFRESH_EXPIRES_IN: duration('7d'),
     JWT_ISSUER: z.string().min(1).default('express-sqlize'),
     JWT_AUDIENCE: z.string().min(1).default('express-sqlize-api'),
+    JWT_REFRESH_REUSE_GRACE_S: int(0, 60).default(10),
 
     METRICS_ENABLED: bool.default(true),
     METRICS_PORT: int(1, 65535).optional(),
@@ -170,6 +171,14 @@ const envSchema = z
       .regex(/^\d+(b|kb|mb)$/i, 'a size like 100kb or 1mb')
       .default('100kb'),
     HTTPS_REDIRECT: bool.default(false),
+    PUBLIC_ORIGIN: z
+      .url({ protocol: /^https$/ })
+      .transform((u) => new URL(u).origin)
+      .optional(),
+    HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
+    HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(10_000),
     HTTP_DISABLED_MIDDLEWARE: csv.pipe(z.array(z.enum(SWITCHABLE_MIDDLEWARE))).default([]),
     BCRYPT_COST: int(4, 15).default(12),
     AUTH_COOKIE: bool.default(true),
@@ -186,6 +195,8 @@ const envSchema = z
     LOGIN_MAX_CONSECUTIVE_FAILS: int(1, 1000).default(5),
     LOGIN_CONSECUTIVE_BLOCK_S: int(1, 86_400).default(900),
     LOGIN_MAX_FAILS_PER_IP_DAY: int(1, 100_000).default(100),
+    LOGIN_MAX_CONCURRENT_VERIFICATIONS: int(1, 1000).default(2),
+    LOGIN_DEVICE_EXPIRES_IN: duration('30d'),
 
     SHUTDOWN_DELAY_MS: int(0, 600_000).default(5000),
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(20_000),
@@ -279,6 +290,7 @@ function toConfig(e: Env) {
       refreshTtlSeconds: e.JWT_REFRESH_EXPIRES_IN,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
+      refreshReuseGraceSeconds: e.JWT_REFRESH_REUSE_GRACE_S,
     },
     metrics: {
       enabled: e.METRICS_ENABLED,
@@ -301,6 +313,15 @@ function toConfig(e: Env) {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimit: e.BODY_LIMIT,
       httpsRedirect: e.HTTPS_REDIRECT,
+      // Where redirects point (never the request's own Host, which a client controls).
+      publicOrigin: e.PUBLIC_ORIGIN,
+      // A client has this long for its headers, and for its whole request; an idle keep-alive
+      // socket is closed after keepAliveTimeoutMs (above the Ingress's own, so the proxy closes
+      // first); connections beyond maxConnections are refused.
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: Math.max(e.HTTP_REQUEST_TIMEOUT_MS, e.HTTP_HEADERS_TIMEOUT_MS),
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
       /** Diagnostics only: middleware switched off by HTTP_DISABLED_MIDDLEWARE. */
       disabledMiddleware: new Set(e.HTTP_DISABLED_MIDDLEWARE) as ReadonlySet<SwitchableMiddleware>,
       authCookie: e.AUTH_COOKIE,
@@ -317,6 +338,8 @@ function toConfig(e: Env) {
       maxConsecutiveFails: e.LOGIN_MAX_CONSECUTIVE_FAILS,
       consecutiveBlockS: e.LOGIN_CONSECUTIVE_BLOCK_S,
       maxFailsPerIpDay: e.LOGIN_MAX_FAILS_PER_IP_DAY,
+      maxConcurrentVerifications: e.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
+      deviceTtlSeconds: e.LOGIN_DEVICE_EXPIRES_IN,
     },
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     featureFlagsFile: e.FEATURE_FLAGS_FILE,
@@ -355,6 +378,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (db.pool.min > db.pool.max) problems.push('DB_POOL_MIN: must not exceed DB_POOL_MAX');
   if (config.featureFlagsConfigMap && !config.featureFlagsConfigMap.namespace)
     problems.push('FEATURE_FLAGS_CONFIGMAP: needs POD_NAMESPACE, the namespace of the ConfigMap');
+  const { http } = config;
+  if (http.httpsRedirect && http.trustProxy === false) {
+    problems.push(
+      'HTTPS_REDIRECT: needs TRUST_PROXY (the proxy that terminates TLS); without it every request looks like plain HTTP and is redirected forever',
+    );
+  }
+  if (http.httpsRedirect && !http.publicOrigin) {
+    problems.push(
+      'HTTPS_REDIRECT: needs PUBLIC_ORIGIN (like https://api.example.com), the origin redirects point to',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
   if (enabled('helmet')) app.use(helmet());
-  if (config.http.httpsRedirect) app.use(httpsRedirect());
+  if (config.http.httpsRedirect && config.http.publicOrigin) app.use(httpsRedirect(config.http.publicOrigin));
   app.use(
     cors({
       origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
@@ -76,8 +76,16 @@ export function createApp(deps: AppDeps): Express {
       exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After'],
     }),
   );
-  app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service }));
-  app.use(observabilityRoutes({ config, metrics: deps.metrics, version: deps.version, gitSha: deps.gitSha }));
+  app.use(healthRoutes({ lifecycle, health: deps.health, service: config.service, auth: deps.auth }));
+  app.use(
+    observabilityRoutes({
+      config,
+      metrics: deps.metrics,
+      version: deps.version,
+      gitSha: deps.gitSha,
+      auth: deps.auth,
+    }),
+  );
   // Probes above are never rate limited; everything below is, per client address.
   const { distributed } = deps;
   const limiters = httpLimiters(
@@ -105,6 +113,7 @@ export function createApp(deps: AppDeps): Express {
       sessions: deps.sessions,
       users: deps.users,
       cookies: { enabled: config.http.authCookie, secure: config.http.cookieSecure },
+      deviceTtlSeconds: config.loginLimits.deviceTtlSeconds,
     }),
   );
   app.use(

@@ -33,10 +33,19 @@ export class Service {
     private readonly parts: ServiceParts,
     private readonly connectDeadlineMs = 60_000,
   ) {
-    this.server = http.createServer(parts.app);
-    // Longer than typical load-balancer idle timeouts, so the proxy closes idle sockets first.
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
+    const limits = parts.config.http;
+    this.server = http.createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // Node looks for expired header and request timers this often (30 s by default, which
+        // would let a slow client hold its connection that much longer than the timeout).
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+      },
+      parts.app,
+    );
+    this.server.maxConnections = limits.maxConnections;
   }
 
   get port(): number {

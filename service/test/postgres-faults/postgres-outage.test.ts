@@ -61,10 +61,8 @@ describe('PostgreSQL outage while serving', () => {
     const ready = await timed(() => fetch(`${base}/ready`));
     expect(ready.value.status).toBe(503);
     expect(ready.ms).toBeLessThan(3000);
-    expect(await ready.value.json()).toMatchObject({
-      status: 'down',
-      checks: { database: { status: 'down' } },
-    });
+    // Anonymous (no admin can be authenticated without the database): the status only.
+    expect(await ready.value.json()).toEqual({ status: 'down', phase: 'serving' });
 
     for (let i = 0; i < 3; i++) {
       const api = await timed(sessions);

@@ -26,7 +26,8 @@ describe.each(dialects)('auth on %s', (dialect) => {
   let s: TestService;
 
   beforeAll(async () => {
-    s = await startService(dialect, { LOGIN_MAX_CONSECUTIVE_FAILS: '3' });
+    // No grace window: a reuse here is always one after the window.
+    s = await startService(dialect, { LOGIN_MAX_CONSECUTIVE_FAILS: '3', JWT_REFRESH_REUSE_GRACE_S: '0' });
   });
   afterAll(async () => s.stop());
 

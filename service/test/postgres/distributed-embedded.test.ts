@@ -218,7 +218,9 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
     expect(metrics.text).toMatch(/esp_lock_events_total\{event="grants"\} [1-9]/);
     expect(metrics.text).toMatch(/esp_cache_loads_total [1-9]/);
     expect(metrics.text).toContain('esp_outbox_pending');
-    const json = await s.request<{ name: string }[]>('GET', '/distributed/metrics/json');
+    const json = await s.request<{ name: string }[]>('GET', '/distributed/metrics/json', {
+      token: await s.login(),
+    });
     expect(json.body.map((m) => m.name)).toContain('esp_events_published_total');
   });
 });

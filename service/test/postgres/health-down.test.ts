@@ -5,6 +5,7 @@ describe('readiness with a failing critical check', () => {
   it('answers /ready 503 and a degraded /health for a non-critical failure', async () => {
     const s = await startService('sqlite', { HEALTH_CHECK_TIMEOUT_MS: '100' });
     try {
+      await s.asAdmin();
       s.composition.health.register({
         name: 'cache',
         critical: false,

@@ -9,6 +9,7 @@ describe('HTTP surface (SQLite)', () => {
       CORS_ORIGINS: 'https://app.example.test',
       TRUST_PROXY: 'loopback',
       HTTPS_REDIRECT: 'true',
+      PUBLIC_ORIGIN: 'https://api.example.test',
       DEBUG: 'db',
     });
     s.defaultHeaders['x-forwarded-proto'] = 'https';
@@ -18,13 +19,14 @@ describe('HTTP surface (SQLite)', () => {
   it('answers the probes and /health with service, region and zone', async () => {
     expect((await s.request('GET', '/startup')).status).toBe(200);
     expect((await s.request('GET', '/live')).body).toEqual({ status: 'alive' });
-    const ready = await s.request('GET', '/ready');
+    const admin = await s.login();
+    const ready = await s.request('GET', '/ready', { token: admin });
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
       status: 'up',
       checks: { database: { status: 'up', critical: true } },
     });
-    const health = await s.request('GET', '/health');
+    const health = await s.request('GET', '/health', { token: admin });
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: 'up',

@@ -186,20 +186,22 @@ describe.each(dialects)('users API on %s', (dialect) => {
     });
     expect(sameRole.status).toBe(200);
 
-    // A promotion by an admin takes effect on the user's next request, without a new token.
+    // A role change ends the user's sessions; the next login carries the new role.
     await s.request('PATCH', `/api/v1/users/${eve.body.id}`, {
       token: admin,
       headers: { 'if-match': '"3"' },
       body: { role: 'admin' },
     });
-    expect((await s.request('GET', '/api/v1/users', { token })).status).toBe(200);
+    expect((await s.request('GET', '/api/v1/users', { token })).status).toBe(401);
+    const promoted = await s.login('eve@example.test', 'Correct-Horse-9');
+    expect((await s.request('GET', '/api/v1/users', { token: promoted })).status).toBe(200);
     // A disabled user is locked out at once.
     await s.request('PATCH', `/api/v1/users/${eve.body.id}`, {
       token: admin,
       headers: { 'if-match': '"4"' },
       body: { status: 'disabled' },
     });
-    expect((await s.request('GET', `/api/v1/users/${eve.body.id}`, { token })).status).toBe(401);
+    expect((await s.request('GET', `/api/v1/users/${eve.body.id}`, { token: promoted })).status).toBe(401);
   });
 
   it('applies business rules as 422 naming the rule', async () => {

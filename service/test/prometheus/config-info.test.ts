@@ -22,6 +22,7 @@ describe('/distributed/config and /distributed/info', () => {
       REGION: 'eu-west-1',
       ZONE: 'eu-west-1b',
     });
+    await s.asAdmin();
   });
   afterAll(async () => {
     await s.stop();

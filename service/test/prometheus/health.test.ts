@@ -28,6 +28,7 @@ describe('health checks', () => {
       HEALTH_RSS_MAX_MB: '1',
       HEALTH_DISK_MIN_FREE_MB: '100',
     });
+    await s.asAdmin();
   });
   afterAll(async () => {
     await s.stop();

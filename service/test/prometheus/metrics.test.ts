@@ -18,6 +18,8 @@ describe('metrics on PostgreSQL', () => {
     metricsPort = await freePort();
     s = await startService('postgres', { METRICS_PORT: String(metricsPort) });
   });
+  // With METRICS_PORT set the text metrics are served there only.
+  const scrapeText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   afterAll(async () => {
     await s.stop();
   });
@@ -26,7 +28,7 @@ describe('metrics on PostgreSQL', () => {
     const token = await s.login();
     const me = await s.request<{ id: string }>('GET', '/api/v1/auth/me', { token });
     await s.request('GET', `/api/v1/users/${me.body.id}`, { token });
-    const text = (await s.request('GET', '/metrics')).text;
+    const text = await scrapeText();
     const h = series(text, 'esp_http_request_duration_seconds_count');
     expect(h).toContainEqual(
       expect.stringContaining('method="GET",route="/api/v1/users/:id",status_code="200"'),
@@ -42,7 +44,7 @@ describe('metrics on PostgreSQL', () => {
 
   it('1,000 requests to random unknown paths add no label values', async () => {
     await s.request('GET', '/warm-up-the-unmatched-label');
-    const before = (await s.request('GET', '/metrics')).text;
+    const before = await scrapeText();
     const names = ['esp_http_request_duration_seconds_bucket', 'esp_http_requests_total'];
     const counts = (t: string) => names.map((n) => series(t, n).length);
     for (let batch = 0; batch < 20; batch++) {
@@ -52,7 +54,7 @@ describe('metrics on PostgreSQL', () => {
         ),
       );
     }
-    const after = (await s.request('GET', '/metrics')).text;
+    const after = await scrapeText();
     process.stdout.write(
       `series before/after 1,000 unknown paths: buckets ${counts(before)[0]} -> ${counts(after)[0]}, counters ${counts(before)[1]} -> ${counts(after)[1]}\n`,
     );
@@ -65,7 +67,7 @@ describe('metrics on PostgreSQL', () => {
   });
 
   it('times database queries by operation and reports the pool', async () => {
-    const text = (await s.request('GET', '/metrics')).text;
+    const text = await scrapeText();
     const select = series(text, 'esp_db_query_duration_seconds_count').find((l) =>
       l.includes('operation="SELECT"'),
     );
@@ -74,26 +76,30 @@ describe('metrics on PostgreSQL', () => {
     expect(pool).toContainEqual(expect.stringMatching(/state="max"} 10$/));
     expect(pool).toContainEqual(expect.stringContaining('state="used"'));
     expect(series(text, 'esp_health_check_up').length).toBe(0);
-    await s.request('GET', '/health');
-    const after = (await s.request('GET', '/metrics')).text;
+    await s.request('GET', '/health', { token: await s.login() });
+    const after = await scrapeText();
     expect(series(after, 'esp_health_check_up')).toContainEqual(
       'esp_health_check_up{check="database",critical="true"} 1',
     );
   });
 
-  it('serves the same registry at /distributed/metrics, as JSON and on METRICS_PORT', async () => {
-    const dm = await s.request('GET', '/distributed/metrics');
-    expect(dm.status).toBe(200);
-    expect(dm.headers.get('content-type')).toContain('text/plain');
-    expect(dm.text).toContain('# TYPE esp_http_request_duration_seconds histogram');
-    const json = await s.request<{ name: string; type: string }[]>('GET', '/distributed/metrics/json');
+  it('serves the text metrics on METRICS_PORT only, and the JSON to an admin only', async () => {
+    expect((await s.request('GET', '/metrics')).status).toBe(404);
+    expect((await s.request('GET', '/distributed/metrics')).status).toBe(404);
+    for (const path of ['/metrics', '/distributed/metrics']) {
+      const separate = await fetch(`http://127.0.0.1:${metricsPort}${path}`);
+      expect(separate.status).toBe(200);
+      expect(separate.headers.get('content-type')).toContain('text/plain');
+      expect(await separate.text()).toContain('# TYPE esp_http_request_duration_seconds histogram');
+    }
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
+    expect((await s.request('GET', '/distributed/metrics/json')).status).toBe(401);
+    const json = await s.request<{ name: string; type: string }[]>('GET', '/distributed/metrics/json', {
+      token: await s.login(),
+    });
     expect(json.body).toContainEqual(
       expect.objectContaining({ name: 'esp_http_requests_total', type: 'counter' }),
     );
-    const separate = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-    expect(separate.status).toBe(200);
-    expect(await separate.text()).toContain('esp_http_requests_total{');
-    expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
   });
 });
 
@@ -117,7 +123,9 @@ describe('component registries', () => {
       new Counter({ name: 'esp_component_things_total', help: 'things', registers: [extra] }).inc(3);
       s.composition.metrics.include(extra);
       expect((await s.request('GET', '/metrics')).text).toContain('esp_component_things_total 3');
-      const json = await s.request<{ name: string }[]>('GET', '/distributed/metrics/json');
+      const json = await s.request<{ name: string }[]>('GET', '/distributed/metrics/json', {
+        token: await s.login(),
+      });
       expect(json.body.map((m) => m.name)).toEqual(
         expect.arrayContaining(['esp_component_things_total', 'esp_http_requests_total']),
       );

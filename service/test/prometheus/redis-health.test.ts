@@ -41,6 +41,7 @@ describe('Redis health', () => {
       REDIS_KEY_PREFIX: `obs${Date.now()}:`,
       HEALTH_REDIS_CRITICAL: 'true',
     });
+    await s.asAdmin();
   });
   afterAll(async () => {
     await redis('start');
@@ -74,6 +75,7 @@ describe('Redis health', () => {
       REDIS_KEY_PREFIX: `obs${Date.now()}b:`,
     });
     try {
+      await t.asAdmin();
       await redis('stop');
       await until('redis to be reported down', async () => {
         const h = await t.request<Health>('GET', '/health');

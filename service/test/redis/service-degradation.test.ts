@@ -134,8 +134,15 @@ describe('service on Redis, two replicas', () => {
         lockTimes.push(performance.now() - t);
       }
       const written = await createUser(a, 'during-outage@example.com');
+      // A cache write that cannot be stored is not acknowledged.
+      const cached = await a.request('POST', '/distributed/cache/during-outage', {
+        token,
+        body: { value: 1, ttlSeconds: 3600 },
+      });
       const live = await b.request('GET', '/live');
-      const health = await b.request<{ checks: Record<string, { status: string }> }>('GET', '/health');
+      const health = await b.request<{ checks: Record<string, { status: string }> }>('GET', '/health', {
+        token,
+      });
       const pending = (await a.composition.distributed.relay.stats()).pending;
       const outage = {
         reads: reads.length,
@@ -147,6 +154,7 @@ describe('service on Redis, two replicas', () => {
         lock503MaxMs: Number(Math.max(...lockTimes).toFixed(1)),
         breaker: a.composition.distributed.redisBreaker?.state,
         writeStatus: written.status,
+        cacheWriteStatus: cached.status,
         live: live.status,
         healthRedis: health.body.checks.redis?.status,
         outboxPending: pending,
@@ -156,6 +164,8 @@ describe('service on Redis, two replicas', () => {
       expect(limited.status).toBe(200);
       expect(lockCodes.every((c) => c === 503)).toBe(true);
       expect(written.status).toBe(201);
+      expect(cached.status).toBe(503);
+      expect(cached.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(live.status).toBe(200);
       // Redis is not critical by default: the replica reports the outage but stays in rotation.
       expect(health.status).toBe(200);

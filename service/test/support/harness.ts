@@ -58,6 +58,9 @@ export interface TestService {
     opts?: RequestOptions,
   ): Promise<Response<T>>;
   login(email?: string, password?: string): Promise<string>;
+  // Logs the admin in and sends the token with every later request (the operations endpoints
+  // and the details of /health and /ready need it).
+  asAdmin(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -128,18 +131,25 @@ export async function startService(dialect: Dialect, env: Record<string, string>
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 
+  async function login(email = ADMIN.email, password = ADMIN.password) {
+    const res = await request<{ accessToken: string }>('POST', '/api/v1/auth/login', {
+      body: { email, password },
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+    return res.body.accessToken;
+  }
+
   return {
     baseUrl,
     composition,
     logs,
     defaultHeaders,
     request,
-    async login(email = ADMIN.email, password = ADMIN.password) {
-      const res = await request<{ accessToken: string }>('POST', '/api/v1/auth/login', {
-        body: { email, password },
-      });
-      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
-      return res.body.accessToken;
+    login,
+    async asAdmin() {
+      const token = await login();
+      defaultHeaders.authorization = `Bearer ${token}`;
+      return token;
     },
     async stop() {
       await composition.service.shutdown('test');

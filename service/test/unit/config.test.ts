@@ -93,6 +93,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses an HTTPS redirect that would loop or copy Host: it needs TRUST_PROXY and PUBLIC_ORIGIN', () => {
+    expect(() => loadConfig({ HTTPS_REDIRECT: 'true', PUBLIC_ORIGIN: 'https://api.example.com' })).toThrow(
+      /HTTPS_REDIRECT: needs TRUST_PROXY/,
+    );
+    expect(() => loadConfig({ HTTPS_REDIRECT: 'true', TRUST_PROXY: '1' })).toThrow(
+      /HTTPS_REDIRECT: needs PUBLIC_ORIGIN/,
+    );
+    expect(() => loadConfig({ PUBLIC_ORIGIN: 'http://api.example.com' })).toThrow(/PUBLIC_ORIGIN/);
+    const ok = loadConfig({
+      HTTPS_REDIRECT: 'true',
+      TRUST_PROXY: '1',
+      PUBLIC_ORIGIN: 'https://api.example.com/x',
+    });
+    expect(ok.http.publicOrigin).toBe('https://api.example.com');
+  });
+
   it('converts durations', () => {
     expect(durationToSeconds('15m')).toBe(900);
     expect(durationToSeconds('7d')).toBe(604_800);

@@ -94,22 +94,29 @@ describe('logging', () => {
 });
 
 describe('in-process adapters', () => {
-  it('the login throttle blocks a user+IP pair and an IP independently', async () => {
+  it('the login throttle blocks a user+IP pair and an IP independently, and a known device apart', async () => {
     const throttle = new RateLimiterLoginThrottle(new MemoryRateLimiterFactory(), {
       maxConsecutiveFails: 2,
       consecutiveBlockSeconds: 60,
       maxFailsPerIpDay: 3,
     });
-    await throttle.failed('a', 'ip1');
-    await throttle.check('a', 'ip1');
-    await throttle.failed('a', 'ip1');
-    await expect(throttle.check('a', 'ip1')).rejects.toBeInstanceOf(TooManyRequestsError);
-    await throttle.check('a', 'ip2');
-    await throttle.failed('b', 'ip1');
-    await expect(throttle.check('c', 'ip1')).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
-    await throttle.failed('b', 'ip1');
-    await throttle.succeeded('a', 'ip1');
-    await expect(throttle.check('a', 'ip1')).rejects.toBeInstanceOf(TooManyRequestsError);
+    await throttle.reserve('a', 'ip1');
+    await throttle.reserve('a', 'ip1');
+    await expect(throttle.reserve('a', 'ip1')).rejects.toBeInstanceOf(TooManyRequestsError);
+    await throttle.reserve('a', 'ip2');
+    const cancelled = await throttle.reserve('b', 'ip1');
+    await cancelled.cancelled();
+    await throttle.reserve('b', 'ip1');
+    await expect(throttle.reserve('c', 'ip1')).rejects.toMatchObject({
+      retryAfterSeconds: expect.any(Number),
+    });
+    // A device that logged in as 'c' before is not held by the address's block, only by its own count.
+    const known = await throttle.reserve('c', 'ip1', 'device-1');
+    await known.succeeded();
+    await throttle.reserve('c', 'ip1', 'device-1');
+    await throttle.reserve('c', 'ip1', 'device-1');
+    await expect(throttle.reserve('c', 'ip1', 'device-1')).rejects.toBeInstanceOf(TooManyRequestsError);
+    await expect(throttle.reserve('a', 'ip1')).rejects.toBeInstanceOf(TooManyRequestsError);
   });
 });
 

@@ -8,7 +8,14 @@ const secret = 'unit-secret-unit-secret-unit-secret-42';
 let now = new Date('2030-01-01T00:00:00Z');
 const clock = { now: () => now };
 const tokens = new JwtTokenService(
-  { secret, issuer: 'iss', audience: 'aud', accessTtlSeconds: 900, refreshTtlSeconds: 604_800 },
+  {
+    secret,
+    issuer: 'iss',
+    audience: 'aud',
+    accessTtlSeconds: 900,
+    refreshTtlSeconds: 604_800,
+    deviceTtlSeconds: 2_592_000,
+  },
   clock,
 );
 

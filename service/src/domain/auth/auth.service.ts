@@ -1,10 +1,10 @@
 // Login, refresh-token rotation with reuse detection, logout and authentication of requests.
-import { randomUUID } from 'node:crypto';
-import { type RevocationStore, type SessionRepository, isLive } from '../sessions/session.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { type RevocationStore, type Session, type SessionRepository, isLive } from '../sessions/session.js';
 import { UnauthorizedError } from '../shared/errors.js';
 import type { Clock, Logger, LoggerProvider, PasswordHasher } from '../shared/ports.js';
 import { type User, type UserRepository, toPublicUser } from '../users/user.js';
-import type { AccountLookup, LoginThrottle, TokenService } from './ports.js';
+import type { AccountLookup, LoginThrottle, SignedToken, TokenService } from './ports.js';
 
 export interface Principal {
   id: string;
@@ -26,6 +26,13 @@ export interface TokenPair {
 export interface ClientInfo {
   ip: string;
   userAgent?: string;
+  // The device token a previous login of this client handed out, if it sent one.
+  deviceToken?: string;
+}
+
+export interface AuthOptions {
+  // How long a just-rotated refresh token still gets the pair its rotation issued, in ms.
+  refreshReuseGraceMs: number;
 }
 
 const INVALID_CREDENTIALS = 'invalid e-mail or password';
@@ -46,6 +53,7 @@ export class AuthService {
     loggers: LoggerProvider,
     // The account behind a token, read on every authenticated request (the adapter may cache it).
     private readonly accounts: AccountLookup,
+    private readonly options: AuthOptions,
   ) {
     this.log = loggers.get('auth');
   }
@@ -54,18 +62,28 @@ export class AuthService {
     email: string,
     password: string,
     client: ClientInfo,
-  ): Promise<{ tokens: TokenPair; user: User }> {
+  ): Promise<{ tokens: TokenPair; user: User; deviceToken: string }> {
     const username = email.toLowerCase();
-    await this.throttle.check(username, client.ip);
+    const device = this.trustedDevice(username, client);
+    const attempt = await this.throttle.reserve(username, client.ip, device);
     const user = await this.users.findByEmail(email);
     this.dummyHash ??= this.hasher.hash(randomUUID());
-    const matches = await this.hasher.verify(password, user?.passwordHash ?? (await this.dummyHash));
+    let matches: boolean;
+    try {
+      matches = await this.hasher.verify(
+        password,
+        user?.passwordHash ?? (await this.dummyHash),
+        device ? 'known-device' : 'anyone',
+      );
+    } catch (err) {
+      await attempt.cancelled();
+      throw err;
+    }
     if (!user || !matches || user.status !== 'active') {
-      await this.throttle.failed(username, client.ip);
       this.log.warn('login failed', { email: username, ip: client.ip });
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
-    await this.throttle.succeeded(username, client.ip);
+    await attempt.succeeded();
     const sessionId = randomUUID();
     const refresh = this.tokens.signRefresh({ sub: user.id, sid: sessionId });
     await this.sessions.create({
@@ -77,7 +95,22 @@ export class AuthService {
       expiresAt: refresh.expiresAt,
     });
     this.log.info('login', { userId: user.id, sessionId });
-    return { tokens: this.pair(user, sessionId, refresh), user: toPublicUser(user) };
+    return {
+      tokens: this.pair(user, sessionId, refresh),
+      user: toPublicUser(user),
+      deviceToken: this.tokens.signDevice({ sub: username }).token,
+    };
+  }
+
+  // The device id of a valid device token issued to this username; anything else counts as none.
+  private trustedDevice(username: string, client: ClientInfo): string | undefined {
+    if (!client.deviceToken) return undefined;
+    try {
+      const device = this.tokens.verifyDevice(client.deviceToken);
+      return device.sub === username ? device.jti : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
@@ -86,25 +119,58 @@ export class AuthService {
     if (!session || session.userId !== claims.sub || !isLive(session, this.clock.now())) {
       throw new UnauthorizedError('the session has ended; log in again');
     }
-    const next = this.tokens.signRefresh({ sub: claims.sub, sid: session.id });
+    // One instant for the token and the stored rotation time, so the pair can be signed again.
+    const rotatedAt = this.clock.now();
+    const next = this.tokens.signRefresh(
+      { sub: claims.sub, sid: session.id },
+      { jti: randomUUID(), issuedAt: rotatedAt },
+    );
     // The compare-and-set decides, not the session read above: that read may come from a cache a
     // rotation on another replica has not reached yet.
-    const rotated = await this.sessions.rotate(session.id, claims.jti, next.jti, next.expiresAt);
-    if (!rotated) {
-      // An already-rotated token came back: someone holds a copy. End the whole session.
-      await this.sessions.revoke(session.id, 'refresh-token-reuse');
-      this.log.warn('refresh token reuse detected; session revoked', {
-        sessionId: session.id,
-        userId: session.userId,
-      });
-      throw new UnauthorizedError('refresh token reuse detected; the session has been revoked');
+    if (
+      await this.sessions.rotate(session.id, claims.jti, {
+        jti: next.jti,
+        rotatedAt,
+        expiresAt: next.expiresAt,
+      })
+    ) {
+      return this.pair(await this.activeUser(claims.sub, session.id), session.id, next);
     }
-    const user = await this.users.findById(claims.sub);
+    const stored = await this.sessions.findStored(session.id);
+    if (stored && this.withinGrace(stored, claims.jti)) {
+      // Another request rotated this very token a moment ago (two tabs): the same pair again.
+      const again = this.tokens.signRefresh(
+        { sub: claims.sub, sid: stored.id },
+        { jti: stored.currentJti, issuedAt: stored.rotatedAt ?? this.clock.now() },
+      );
+      return this.pair(await this.activeUser(claims.sub, stored.id), stored.id, again);
+    }
+    // An already-rotated token came back: someone holds a copy. End the whole session.
+    await this.sessions.revoke(session.id, 'refresh-token-reuse');
+    this.log.warn('refresh token reuse detected; session revoked', {
+      sessionId: session.id,
+      userId: session.userId,
+    });
+    throw new UnauthorizedError('refresh token reuse detected; the session has been revoked');
+  }
+
+  private withinGrace(session: Session, jti: string): boolean {
+    const now = this.clock.now();
+    return (
+      isLive(session, now) &&
+      session.previousJti === jti &&
+      session.rotatedAt !== null &&
+      now.getTime() - session.rotatedAt.getTime() <= this.options.refreshReuseGraceMs
+    );
+  }
+
+  private async activeUser(id: string, sessionId: string): Promise<User> {
+    const user = await this.users.findById(id);
     if (!user || user.status !== 'active') {
-      await this.sessions.revoke(session.id, 'user-inactive');
+      await this.sessions.revoke(sessionId, 'user-inactive');
       throw new UnauthorizedError('the account is not active');
     }
-    return this.pair(user, session.id, next);
+    return user;
   }
 
   async authenticate(accessToken: string): Promise<Principal> {
@@ -133,8 +199,13 @@ export class AuthService {
     this.log.info('logout', { userId: principal.id, sessionId: principal.sessionId });
   }
 
-  private pair(user: User, sessionId: string, refresh: { token: string; expiresAt: Date }): TokenPair {
-    const access = this.tokens.signAccess({ sub: user.id, sid: sessionId, role: user.role });
+  // The access token's id and issue time follow from the refresh token's, so a pair can be
+  // issued again identically (the refresh grace window).
+  private pair(user: User, sessionId: string, refresh: SignedToken): TokenPair {
+    const access = this.tokens.signAccess(
+      { sub: user.id, sid: sessionId, role: user.role },
+      { jti: accessJtiOf(refresh.jti), issuedAt: refresh.issuedAt },
+    );
     return {
       accessToken: access.token,
       refreshToken: refresh.token,
@@ -144,4 +215,9 @@ export class AuthService {
       sessionId,
     };
   }
+}
+
+function accessJtiOf(refreshJti: string): string {
+  const h = createHash('sha256').update(`access:${refreshJti}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -19,24 +19,41 @@ export interface RefreshClaims {
 export interface SignedToken {
   token: string;
   jti: string;
+  issuedAt: Date;
   expiresAt: Date;
 }
 
+// Given the same id and issue time (whole seconds), a token is signed again byte for byte.
+export interface TokenIdentity {
+  jti: string;
+  issuedAt: Date;
+}
+
 export interface TokenService {
-  signAccess(claims: { sub: string; sid: string; role: Role }): SignedToken;
-  signRefresh(claims: { sub: string; sid: string }): SignedToken;
-  // Both throw UnauthorizedError for any token that is not valid for that purpose.
+  signAccess(claims: { sub: string; sid: string; role: Role }, identity?: TokenIdentity): SignedToken;
+  signRefresh(claims: { sub: string; sid: string }, identity?: TokenIdentity): SignedToken;
+  // Marks a browser or client that logged in as `sub` (the lower-cased e-mail) before.
+  signDevice(claims: { sub: string }): SignedToken;
+  // All three throw UnauthorizedError for any token that is not valid for that purpose.
   verifyAccess(token: string): AccessClaims;
   verifyRefresh(token: string): RefreshClaims;
+  verifyDevice(token: string): { sub: string; jti: string };
   accessTtlSeconds: number;
 }
 
-// Brute-force protection for login (consecutive failures per user+IP, and per IP per day).
+// Brute-force protection for login. An attempt is reserved before the password is verified, so
+// N parallel guesses never verify more than the limit allows; a failure keeps its reservation.
 export interface LoginThrottle {
-  // Throws TooManyRequestsError while blocked.
-  check(username: string, ip: string): Promise<void>;
-  failed(username: string, ip: string): Promise<void>;
-  succeeded(username: string, ip: string): Promise<void>;
+  // Throws TooManyRequestsError while blocked. `trustedDevice` is the id of a device this username
+  // logged in from before (a valid device token): it is limited on its own, not by the address.
+  reserve(username: string, ip: string, trustedDevice?: string): Promise<LoginAttempt>;
+}
+
+export interface LoginAttempt {
+  // The password matched: the consecutive-failure count restarts and the attempt is given back.
+  succeeded(): Promise<void>;
+  // The password was never verified (no capacity): the attempt is given back.
+  cancelled(): Promise<void>;
 }
 
 // The account behind a token, read on every authenticated request: the adapter may serve it from a

@@ -23,7 +23,6 @@ export class UnauthorizedError extends ofKind('unauthorized') {}
 export class ForbiddenError extends ofKind('forbidden') {}
 export class PreconditionFailedError extends ofKind('precondition-failed') {}
 export class PreconditionRequiredError extends ofKind('precondition-required') {}
-export class ServiceUnavailableError extends ofKind('service-unavailable') {}
 
 export class RuleViolationError extends DomainError {
   readonly kind = 'rule-violation';
@@ -35,11 +34,22 @@ export class RuleViolationError extends DomainError {
   }
 }
 
+// Refusals a client should retry later: the HTTP layer sends retryAfterSeconds as Retry-After.
 export class TooManyRequestsError extends DomainError {
   readonly kind = 'too-many-requests';
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+export class ServiceUnavailableError extends DomainError {
+  readonly kind = 'service-unavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -1,7 +1,12 @@
 // Ports the domain needs from infrastructure; adapters live in src/infrastructure.
+export type VerificationLane = 'anyone' | 'known-device';
+
 export interface PasswordHasher {
   hash(plain: string): Promise<string>;
-  verify(plain: string, hash: string): Promise<boolean>;
+  // May refuse with ServiceUnavailableError (and a Retry-After) when the lane is at capacity;
+  // logins from a known device have a lane of their own, so a flood of anonymous ones cannot
+  // keep them out.
+  verify(plain: string, hash: string, lane?: VerificationLane): Promise<boolean>;
 }
 
 export interface Clock {

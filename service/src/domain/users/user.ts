@@ -58,6 +58,7 @@ export interface UserRepository {
   // Applies the change only when the stored version is expectedVersion; null when it was not.
   update(id: string, expectedVersion: number, changes: UserChanges): Promise<User | null>;
   delete(id: string, expectedVersion: number): Promise<boolean>;
+  // Within a unit of work, holds the counted admins until it ends (the last-admin rule).
   countActiveAdmins(): Promise<number>;
   count(): Promise<number>;
 }

@@ -2,8 +2,9 @@
 // unit of work with the domain event it leaves behind (user.created/updated/deleted).
 import { type Actor, requireOnUser, requirePermission } from '../rbac/permissions.js';
 import { type RuleFacts, type RulesEngine, emailDomain, passwordFacts } from '../rules/rules.js';
-import { NotFoundError, PreconditionFailedError } from '../shared/errors.js';
-import type { PasswordHasher } from '../shared/ports.js';
+import type { SessionRepository } from '../sessions/session.js';
+import { ForbiddenError, NotFoundError, PreconditionFailedError } from '../shared/errors.js';
+import type { Logger, PasswordHasher } from '../shared/ports.js';
 import type { UnitOfWork } from '../shared/unit-of-work.js';
 import {
   type Role,
@@ -24,7 +25,13 @@ export interface CreateUserInput {
   status?: Status;
 }
 
-export type UpdateUserInput = Partial<CreateUserInput>;
+export type UpdateUserInput = Partial<CreateUserInput> & {
+  // Required when users change their own password.
+  currentPassword?: string;
+};
+
+// Who is writing; the session is kept when the change ends the user's other sessions.
+export type Writer = Actor & { sessionId?: string };
 
 export class UsersService {
   constructor(
@@ -33,6 +40,10 @@ export class UsersService {
     private readonly work: UnitOfWork,
     private readonly hasher: PasswordHasher,
     private readonly rules: RulesEngine,
+    // A password change, a disable, a role change and a delete end the user's sessions.
+    private readonly sessions: SessionRepository,
+    // Audit lines (an administrator setting someone else's password).
+    private readonly log: Logger,
   ) {}
 
   async list(actor: Actor, query: UserListQuery): Promise<{ items: User[]; total: number }> {
@@ -68,11 +79,14 @@ export class UsersService {
   }
 
   // Full and partial updates both land here; a full update simply carries every field.
-  async update(actor: Actor, id: string, expectedVersion: number, input: UpdateUserInput): Promise<User> {
+  async update(actor: Writer, id: string, expectedVersion: number, input: UpdateUserInput): Promise<User> {
     requireOnUser(actor, 'update', id);
-    return this.work.run(async ({ users, record }) => {
+    const updated = await this.work.run(async ({ users, record }) => {
       const current = await mustFind(users, id);
       if (current.version !== expectedVersion) throw stale(current.version);
+      if (input.password !== undefined && actor.id === id) {
+        await this.requireCurrentPassword(users, current.email, input.currentPassword);
+      }
 
       const newRole = input.role !== undefined && input.role !== current.role ? input.role : undefined;
       const newStatus =
@@ -107,8 +121,34 @@ export class UsersService {
       const updated = await users.update(id, expectedVersion, changes);
       if (!updated) throw await staleOrGone(users, id);
       record(userEvent('user.updated', { id, version: updated.version }));
-      return updated;
+      return { user: updated, endsSessions: sessionEndingReason(changes) };
     });
+    if (input.password !== undefined && actor.id !== id) {
+      this.log.warn('audit: password set by an administrator', { actorId: actor.id, userId: id });
+    }
+    if (updated.endsSessions) {
+      // Their access tokens die with them: authentication checks the session on every request.
+      await this.sessions.revokeAllOfUser(
+        id,
+        updated.endsSessions,
+        actor.id === id ? actor.sessionId : undefined,
+      );
+    }
+    return updated.user;
+  }
+
+  private async requireCurrentPassword(
+    users: UserRepository,
+    email: string,
+    currentPassword: string | undefined,
+  ): Promise<void> {
+    if (currentPassword === undefined) {
+      throw new ForbiddenError('changing your own password needs currentPassword, the password you have now');
+    }
+    const stored = await users.findByEmail(email);
+    if (!stored || !(await this.hasher.verify(currentPassword, stored.passwordHash))) {
+      throw new ForbiddenError('currentPassword is not your current password');
+    }
   }
 
   async delete(actor: Actor, id: string, expectedVersion?: number): Promise<void> {
@@ -129,7 +169,15 @@ export class UsersService {
       if (!(await users.delete(id, version))) throw await staleOrGone(users, id);
       record(userEvent('user.deleted', { id }));
     });
+    await this.sessions.revokeAllOfUser(id, 'account-deleted');
   }
+}
+
+function sessionEndingReason(changes: UserChanges): string | undefined {
+  if (changes.passwordHash !== undefined) return 'password-changed';
+  if (changes.status === 'disabled') return 'account-disabled';
+  if (changes.role !== undefined) return 'role-changed';
+  return undefined;
 }
 
 function userEvent(type: string, payload: UserEventPayload) {

@@ -6,7 +6,12 @@ import {
   ConnectionAcquireTimeoutError,
   TimeoutError,
 } from 'sequelize';
-import { DomainError, RuleViolationError, TooManyRequestsError } from '../../domain/shared/errors.js';
+import {
+  DomainError,
+  RuleViolationError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+} from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { HttpProblem, type ProblemKind, sendProblem } from '../problem.js';
 
@@ -63,6 +68,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+// Errors that Express and its parsers raise for a request they cannot read (http-errors with a
+// 4xx status): a bad percent-escape in the path, a body whose Content-Encoding does not decode.
+function clientErrorKind(err: unknown): { kind: ProblemKind; detail: string } | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (err instanceof URIError)
+    return { kind: 'validation-error', detail: 'the path is not valid percent-encoding' };
+  if (status === 413) return { kind: 'payload-too-large', detail: 'the body exceeds the size limit' };
+  if (status === 415)
+    return { kind: 'unsupported-media-type', detail: 'unsupported body encoding or charset' };
+  return { kind: 'malformed-json', detail: 'the body could not be decoded as its Content-Encoding says' };
+}
+
 export function notFound(): RequestHandler {
   return (req, _res, next) => next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`));
 }
@@ -75,7 +93,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (err instanceof HttpProblem) return sendProblem(res, err.kind, err.detail, err.extra);
     if (err instanceof DomainError) {
-      if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      if (
+        (err instanceof TooManyRequestsError || err instanceof ServiceUnavailableError) &&
+        err.retryAfterSeconds !== undefined
+      ) {
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      }
       const extra: Record<string, unknown> =
         err instanceof RuleViolationError ? { rule: err.rule } : { ...err.details };
       return sendProblem(res, DOMAIN_KINDS[err.kind] ?? 'internal', err.message, extra);
@@ -88,6 +111,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         kind,
         kind === 'payload-too-large' ? 'the body exceeds the size limit' : undefined,
       );
+    }
+    const clientError = clientErrorKind(err);
+    if (clientError) {
+      log.warn('refused a malformed request', { error: (err as Error).message });
+      return sendProblem(res, clientError.kind, clientError.detail);
     }
     if (isDatabaseUnavailable(err)) {
       log.warn('database unavailable', { error: (err as Error).message });

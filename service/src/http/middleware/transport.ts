@@ -7,13 +7,12 @@ import { HttpProblem } from '../problem.js';
 // Probes come from the kubelet over plain HTTP and must never be redirected.
 const PROBE_PATHS = new Set(['/startup', '/live', '/ready', '/health', '/metrics']);
 
-export function httpsRedirect(): RequestHandler {
+// req.secure reads X-Forwarded-Proto only from a trusted proxy (TRUST_PROXY, required with the
+// redirect), and Location is built from the configured public origin, never from Host.
+export function httpsRedirect(publicOrigin: string): RequestHandler {
   return (req, res, next) => {
     if (req.secure || PROBE_PATHS.has(req.path)) return next();
-    // req.host honours X-Forwarded-Host only when the proxy is trusted (TRUST_PROXY).
-    const host = req.host;
-    if (!host) return next(new HttpProblem('validation-error', 'missing Host header'));
-    res.redirect(308, `https://${host}${req.originalUrl}`);
+    res.redirect(308, `${publicOrigin}${req.originalUrl}`);
   };
 }
 

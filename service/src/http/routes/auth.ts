@@ -13,6 +13,8 @@ import { parse } from '../validation.js';
 export const REFRESH_COOKIE = 'esp_refresh';
 export const CSRF_COOKIE = 'esp_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+// Marks a client that logged in before (the login limits of docs/security.md); sent to login only.
+export const DEVICE_COOKIE = 'esp_device';
 const AUTH_PATH = '/api/v1/auth';
 
 export interface AuthRouteDeps {
@@ -20,6 +22,7 @@ export interface AuthRouteDeps {
   sessions: SessionsService;
   users: UsersService;
   cookies: { enabled: boolean; secure: boolean };
+  deviceTtlSeconds: number;
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -28,12 +31,12 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function authRoutes({ auth, sessions, users, cookies }: AuthRouteDeps): Router {
+export function authRoutes({ auth, sessions, users, cookies, deviceTtlSeconds }: AuthRouteDeps): Router {
   const router = Router();
 
   // Double-submit CSRF protection: the refresh cookie is httpOnly and SameSite=Strict, and a
   // cookie-based refresh must also echo the readable CSRF cookie in a header.
-  function sendTokens(res: Response, tokens: TokenPair, user?: User, status = 200) {
+  function sendTokens(res: Response, tokens: TokenPair, user?: User, deviceToken?: string) {
     let csrfToken: string | undefined;
     if (cookies.enabled) {
       csrfToken = randomBytes(24).toString('base64url');
@@ -44,15 +47,24 @@ export function authRoutes({ auth, sessions, users, cookies }: AuthRouteDeps): R
       };
       res.cookie(REFRESH_COOKIE, tokens.refreshToken, { ...common, httpOnly: true, path: AUTH_PATH });
       res.cookie(CSRF_COOKIE, csrfToken, { ...common, httpOnly: false, path: '/' });
+      if (deviceToken) {
+        res.cookie(DEVICE_COOKIE, deviceToken, {
+          ...common,
+          expires: new Date(Date.now() + deviceTtlSeconds * 1000),
+          httpOnly: true,
+          path: `${AUTH_PATH}/login`,
+        });
+      }
     }
     res.setHeader('Cache-Control', 'no-store');
-    res.status(status).json({
+    res.status(200).json({
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       tokenType: tokens.tokenType,
       expiresIn: tokens.expiresIn,
       sessionId: tokens.sessionId,
       ...(csrfToken ? { csrfToken } : {}),
+      ...(deviceToken ? { deviceToken } : {}),
       ...(user
         ? {
             user: {
@@ -85,11 +97,12 @@ export function authRoutes({ auth, sessions, users, cookies }: AuthRouteDeps): R
 
   router.post('/login', async (req, res) => {
     const body = parse(LoginBody, req.body, 'body');
-    const { tokens, user } = await auth.login(body.email, body.password, {
+    const { tokens, user, deviceToken } = await auth.login(body.email, body.password, {
       ip: req.ip ?? 'unknown',
       userAgent: req.get('user-agent'),
+      deviceToken: body.deviceToken ?? (req.cookies as Record<string, string | undefined>)[DEVICE_COOKIE],
     });
-    sendTokens(res, tokens, user);
+    sendTokens(res, tokens, user, deviceToken);
   });
 
   router.post('/refresh', async (req, res) => {

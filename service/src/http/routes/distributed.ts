@@ -1,20 +1,15 @@
 // /distributed/*: operator-facing endpoints for the parts shared between replicas (Redis-backed,
 // or their in-process twins).
-// Reading status needs a login; anything that changes or reveals shared state needs the admin role.
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+// Every endpoint but the demo rate limit needs the admin role: they reveal or change shared state.
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../../domain/auth/auth.service.js';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '../../domain/shared/errors.js';
+import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { newEvent } from '../../infrastructure/redis/event-bus.js';
 import { LockBusyError } from '../../infrastructure/redis/lock.js';
 import type { DistributedRuntime } from '../../runtime/distributed.js';
-import { authenticate, principalOf } from '../middleware/authenticate.js';
+import { adminOnly, authenticate, requireAdmin } from '../middleware/authenticate.js';
 import { clientKey, rateLimit } from '../middleware/rate-limit.js';
 import { HttpProblem } from '../problem.js';
 import { parse } from '../validation.js';
@@ -26,9 +21,23 @@ const ChannelParams = z.object({
   channel: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a lower-case stream name'),
 });
 
-function requireAdmin(req: Request, res: Response): void {
-  if (principalOf(req, res).role !== 'admin')
-    throw new ForbiddenError('missing permission distributed:admin');
+// What administrators publish goes to streams of its own, never to a domain stream (users, ...):
+// a hand-made user.deleted must not be indistinguishable from the real one.
+export const PUBLISHED_STREAM_PREFIX = 'published.';
+const publishedStream = (channel: string) => `${PUBLISHED_STREAM_PREFIX}${channel}`;
+
+// Serialising, caching and logging recurse into a value: a deep one would exhaust the stack.
+const MAX_VALUE_DEPTH = 64;
+
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 // Any failure to reach Redis on a path that cannot degrade becomes a clear 503.
@@ -81,7 +90,7 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
   );
 
   const authed: RequestHandler = authenticate(auth);
-  router.get('/redis/status', authed, async (_req, res) => {
+  router.get('/redis/status', ...adminOnly(auth), async (_req, res) => {
     res
       .set('Cache-Control', 'no-store')
       .json({ ...(await d.status()), mode: d.mode, breakers: d.breakers.snapshot() });
@@ -99,6 +108,9 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     requireAdmin(req, res);
     const { key } = parse(KeyParams, req.params, 'params');
     const body = parse(CacheBody, req.body, 'body');
+    if (depthExceeds(body.value, MAX_VALUE_DEPTH)) {
+      throw new HttpProblem('validation-error', `the value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+    }
     const size = Buffer.byteLength(JSON.stringify(body.value ?? null));
     if (size > limits.cache.maxValueBytes) {
       throw new HttpProblem(
@@ -106,7 +118,8 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
         `the value has ${size} bytes; the limit is ${limits.cache.maxValueBytes}`,
       );
     }
-    await d.cache.set(cacheKey(key), body.value ?? null, body.ttlSeconds);
+    // 201 means readable for the TTL: a write that cannot be stored is a 503, not a silent loss.
+    await needsRedis('caching', () => d.cache.store(cacheKey(key), body.value ?? null, body.ttlSeconds));
     res.status(201).json({ key, ttlSeconds: body.ttlSeconds, bytes: size });
   });
 
@@ -156,8 +169,9 @@ export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log:
     const { channel } = parse(ChannelParams, req.params, 'params');
     const body = parse(EventBody, req.body, 'body');
     const event = newEvent(body.type, body.payload);
-    const streamId = await needsRedis('publishing', () => d.bus.publish(channel, event));
-    res.status(202).json({ id: event.id, streamId, channel });
+    const stream = publishedStream(channel);
+    const streamId = await needsRedis('publishing', () => d.bus.publish(stream, event));
+    res.status(202).json({ id: event.id, streamId, channel, stream });
   });
 
   return router;

@@ -1,17 +1,21 @@
 // Probes for Kubernetes (/startup, /live, /ready), the aggregate /health and /api/test; /live,
 // /ready and /health also answer under /distributed (the original design's paths).
 import { Router, type RequestHandler } from 'express';
+import type { AuthService } from '../../domain/auth/auth.service.js';
 import type { HealthRegistry } from '../../runtime/health-registry.js';
 import type { Lifecycle } from '../../runtime/lifecycle.js';
+import { isAdminRequest } from '../middleware/authenticate.js';
 import { sendProblem } from '../problem.js';
 
 export interface HealthRouteDeps {
   lifecycle: Lifecycle;
   health: HealthRegistry;
   service: { name: string; region: string; zone: string };
+  // An admin token on /health shows the checks; without one it answers only the status.
+  auth: AuthService;
 }
 
-export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): Router {
+export function healthRoutes({ lifecycle, health, service, auth }: HealthRouteDeps): Router {
   const router = Router();
   const noStore = { 'Cache-Control': 'no-store' };
 
@@ -27,31 +31,41 @@ export function healthRoutes({ lifecycle, health, service }: HealthRouteDeps): R
     res.set(noStore).json({ status: 'alive' });
   };
 
-  const ready: RequestHandler = async (_req, res) => {
+  // The kubelet reads the status code; the checks (their errors may name paths or hosts) are
+  // shown to administrators only.
+  const ready: RequestHandler = async (req, res) => {
     res.set(noStore);
     if (!lifecycle.acceptsTraffic) {
       res.status(503).json({ status: 'down', phase: lifecycle.phase, checks: {} });
       return;
     }
     const report = await health.run();
-    res.status(report.status === 'down' ? 503 : 200).json({ ...report, phase: lifecycle.phase });
+    res.status(report.status === 'down' ? 503 : 200);
+    const details = await isAdminRequest(auth, req);
+    res.json({
+      status: report.status,
+      phase: lifecycle.phase,
+      ...(details ? { checks: report.checks } : {}),
+    });
   };
 
-  const healthReport: RequestHandler = async (_req, res) => {
+  const healthReport: RequestHandler = async (req, res) => {
     const report = await health.run();
     const status = lifecycle.acceptsTraffic ? report.status : 'down';
-    res
-      .set(noStore)
-      .status(status === 'down' ? 503 : 200)
-      .json({
-        status,
-        service: service.name,
-        region: service.region,
-        zone: service.zone,
-        uptimeSeconds: Math.round(process.uptime()),
-        timestamp: new Date().toISOString(),
-        checks: report.checks,
-      });
+    res.set(noStore).status(status === 'down' ? 503 : 200);
+    if (!(await isAdminRequest(auth, req))) {
+      res.json({ status });
+      return;
+    }
+    res.json({
+      status,
+      service: service.name,
+      region: service.region,
+      zone: service.zone,
+      uptimeSeconds: Math.round(process.uptime()),
+      timestamp: new Date().toISOString(),
+      checks: report.checks,
+    });
   };
 
   for (const prefix of ['', '/distributed']) {

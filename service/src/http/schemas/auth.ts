@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { UserSchema } from './users.js';
 
 export const LoginBody = z
-  .object({ email: z.email().max(320), password: z.string().min(1).max(1024) })
+  .object({
+    email: z.email().max(320),
+    password: z.string().min(1).max(1024),
+    deviceToken: z.string().min(1).max(4096).optional().meta({
+      description: 'from an earlier login (also sent as the esp_device cookie): see the login limits',
+    }),
+  })
   .strict()
   .meta({ id: 'Login' });
 
@@ -27,6 +33,10 @@ export const TokenResponse = z
     expiresIn: z.number().int().meta({ description: 'access token lifetime in seconds' }),
     sessionId: z.uuid(),
     csrfToken: z.string().optional().meta({ description: 'send as X-CSRF-Token when refreshing by cookie' }),
+    deviceToken: z
+      .string()
+      .optional()
+      .meta({ description: 'login only: send it with later logins of this user from this client' }),
     user: UserSchema.optional(),
   })
   .meta({ id: 'Tokens' });

@@ -2,14 +2,33 @@
 import { z } from 'zod';
 import { ROLES, SORTABLE_FIELDS, STATUSES } from '../../domain/users/user.js';
 
+// Control characters (NUL among them, which PostgreSQL would store as the text \0) have no place
+// in a name or an e-mail.
+const noControlCharacters = (s: string) => !/\p{Cc}/u.test(s);
+const CONTROL_MESSAGE = 'must not contain control characters';
 // Names are stored as given; they are only ever returned as JSON, never rendered as HTML.
-const name = z.string().trim().min(1).max(200);
-const email = z.email().max(320);
+const name = z.string().trim().min(1).max(200).refine(noControlCharacters, CONTROL_MESSAGE);
+const email = z.email().max(320).refine(noControlCharacters, CONTROL_MESSAGE);
+// Decimal digits only: Number() would also read 0x10, 1e1 and ' 5'.
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, 'a decimal integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 // bcrypt reads only the first 72 bytes, so longer passwords would be silently truncated.
 const password = z
   .string()
   .max(72)
   .refine((p) => Buffer.byteLength(p) <= 72, 'must be at most 72 bytes');
+
+// Proves a password change is made by the user, not just by someone holding their access token.
+const currentPassword = z
+  .string()
+  .min(1)
+  .max(1024)
+  .optional()
+  .meta({ description: 'required to change your own password' });
 
 export const UserSchema = z
   .object({
@@ -36,6 +55,7 @@ export const ReplaceUserBody = z
     role: z.enum(ROLES),
     status: z.enum(STATUSES),
     password: password.optional(),
+    currentPassword,
     version: z.number().int().min(1).optional().meta({ description: 'instead of If-Match' }),
   })
   .strict()
@@ -48,10 +68,14 @@ export const PatchUserBody = z
     role: z.enum(ROLES).optional(),
     status: z.enum(STATUSES).optional(),
     password: password.optional(),
+    currentPassword,
     version: z.number().int().min(1).optional().meta({ description: 'instead of If-Match' }),
   })
   .strict()
-  .refine((b) => Object.keys(b).some((k) => k !== 'version'), 'at least one field to change')
+  .refine(
+    (b) => Object.keys(b).some((k) => k !== 'version' && k !== 'currentPassword'),
+    'at least one field to change',
+  )
   .meta({ id: 'PatchUser' });
 
 export const MAX_LIMIT = 100;
@@ -60,8 +84,8 @@ const sortPattern = new RegExp(`^-?(${SORTABLE_FIELDS.join('|')})(,-?(${SORTABLE
 
 export const ListUsersQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(20),
-    offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
+    limit: decimal(1, MAX_LIMIT).default(20),
+    offset: decimal(0, MAX_OFFSET).default(0),
     sort: z
       .string()
       .regex(
@@ -72,8 +96,19 @@ export const ListUsersQuery = z
       .meta({ example: '-createdAt,email' }),
     role: z.enum(ROLES).optional(),
     status: z.enum(STATUSES).optional(),
-    email: z.string().max(320).optional().meta({ description: 'exact match, case-insensitive' }),
-    name: z.string().min(1).max(200).optional().meta({ description: 'substring, case-insensitive' }),
+    email: z
+      .string()
+      .max(320)
+      .refine(noControlCharacters, CONTROL_MESSAGE)
+      .optional()
+      .meta({ description: 'exact match, case-insensitive' }),
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine(noControlCharacters, CONTROL_MESSAGE)
+      .optional()
+      .meta({ description: 'substring, case-insensitive' }),
   })
   .strict();
 

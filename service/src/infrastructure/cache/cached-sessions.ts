@@ -22,6 +22,7 @@ function revive(s: Session): Session {
     lastUsedAt: new Date(s.lastUsedAt),
     expiresAt: new Date(s.expiresAt),
     revokedAt: s.revokedAt === null ? null : new Date(s.revokedAt),
+    rotatedAt: s.rotatedAt ? new Date(s.rotatedAt) : null,
   };
 }
 
@@ -49,10 +50,24 @@ export class CachedSessionRepository implements SessionRepository {
     return session ? revive(session) : null;
   }
 
-  async rotate(id: string, expectedJti: string, newJti: string, expiresAt: Date): Promise<boolean> {
-    const rotated = await this.inner.rotate(id, expectedJti, newJti, expiresAt);
+  findStored(id: string): Promise<Session | null> {
+    return this.inner.findStored(id);
+  }
+
+  async rotate(
+    id: string,
+    expectedJti: string,
+    next: { jti: string; rotatedAt: Date; expiresAt: Date },
+  ): Promise<boolean> {
+    const rotated = await this.inner.rotate(id, expectedJti, next);
     if (rotated) await this.cache.delete(sessionKey(id));
     return rotated;
+  }
+
+  async revokeAllOfUser(userId: string, reason: string, exceptId?: string): Promise<string[]> {
+    const ids = await this.inner.revokeAllOfUser(userId, reason, exceptId);
+    for (const id of ids) await this.cache.delete(sessionKey(id));
+    return ids;
   }
 
   async revoke(id: string, reason: string): Promise<boolean> {

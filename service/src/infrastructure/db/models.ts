@@ -25,6 +25,8 @@ export interface SessionRow extends Model<InferAttributes<SessionRow>, InferCrea
   id: string;
   userId: string;
   currentJti: string;
+  previousJti: CreationOptional<string | null>;
+  rotatedAt: CreationOptional<Date | null>;
   userAgent: string | null;
   ip: string | null;
   createdAt: CreationOptional<Date>;
@@ -105,6 +107,8 @@ export function defineModels(sequelize: Sequelize): Models {
       id: { type: DataTypes.UUID, primaryKey: true },
       userId: { type: DataTypes.UUID, allowNull: false },
       currentJti: { type: DataTypes.STRING(64), allowNull: false },
+      previousJti: { type: DataTypes.STRING(64), allowNull: true },
+      rotatedAt: { type: DataTypes.DATE, allowNull: true },
       userAgent: { type: DataTypes.STRING(512), allowNull: true },
       ip: { type: DataTypes.STRING(64), allowNull: true },
       createdAt: DataTypes.DATE,

@@ -1,7 +1,12 @@
-// The two-limiter login protection: consecutive failures per (username, IP), reset on success,
-// and failures per IP per day. Either one blocks further attempts with a Retry-After.
+// Login protection on rate-limiter-flexible, after its "login endpoint protection" scheme
+// (consecutive failures per username+IP, reset on success, and failures per IP per day), with two
+// changes. Points are consumed before the password is verified and given back on success, so
+// parallel guesses cannot all pass a check made before any of them failed. And a client holding a
+// device token for the username (it logged in as that user before) is limited per username+device
+// instead of by address, so a flood from a shared address (a NAT, a proxy) cannot lock out the
+// people behind it who have logged in before. The trade-off is in service/docs/security.md.
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LoginThrottle } from '../../domain/auth/ports.js';
+import type { LoginAttempt, LoginThrottle } from '../../domain/auth/ports.js';
 import { TooManyRequestsError } from '../../domain/shared/errors.js';
 import { type RateLimiterFactory, isRateLimited } from './rate-limiter.js';
 
@@ -13,19 +18,28 @@ export interface LoginThrottleOptions {
 
 const DAY = 86_400;
 
+interface Reservation {
+  limiter: RateLimiterAbstract;
+  key: string;
+  // Restarts on success (the consecutive counters), rather than giving one point back.
+  resetOnSuccess: boolean;
+}
+
 export class RateLimiterLoginThrottle implements LoginThrottle {
   private readonly byUserIp: RateLimiterAbstract;
+  private readonly byUserDevice: RateLimiterAbstract;
   private readonly byIp: RateLimiterAbstract;
 
-  constructor(
-    factory: RateLimiterFactory,
-    private readonly options: LoginThrottleOptions,
-  ) {
-    this.byUserIp = factory.create({
-      keyPrefix: 'login_fail_consecutive_username_and_ip',
+  constructor(factory: RateLimiterFactory, options: LoginThrottleOptions) {
+    const consecutive = {
       points: options.maxConsecutiveFails,
       durationSeconds: options.consecutiveBlockSeconds,
       blockSeconds: options.consecutiveBlockSeconds,
+    };
+    this.byUserIp = factory.create({ keyPrefix: 'login_fail_consecutive_username_and_ip', ...consecutive });
+    this.byUserDevice = factory.create({
+      keyPrefix: 'login_fail_consecutive_username_and_device',
+      ...consecutive,
     });
     this.byIp = factory.create({
       keyPrefix: 'login_fail_ip_per_day',
@@ -35,37 +49,38 @@ export class RateLimiterLoginThrottle implements LoginThrottle {
     });
   }
 
-  async check(username: string, ip: string): Promise<void> {
-    const [pair, perIp] = await Promise.all([this.byUserIp.get(key(username, ip)), this.byIp.get(ip)]);
-    let retry = 0;
-    if (pair && pair.consumedPoints >= this.options.maxConsecutiveFails) retry = pair.msBeforeNext;
-    if (perIp && perIp.consumedPoints >= this.options.maxFailsPerIpDay)
-      retry = Math.max(retry, perIp.msBeforeNext);
-    if (retry > 0)
-      throw new TooManyRequestsError('too many failed logins; try again later', Math.ceil(retry / 1000));
-  }
-
-  async failed(username: string, ip: string): Promise<void> {
-    await Promise.all([
-      swallowLimit(this.byUserIp.consume(key(username, ip))),
-      swallowLimit(this.byIp.consume(ip)),
-    ]);
-  }
-
-  async succeeded(username: string, ip: string): Promise<void> {
-    await this.byUserIp.delete(key(username, ip));
+  async reserve(username: string, ip: string, trustedDevice?: string): Promise<LoginAttempt> {
+    const wanted: Reservation[] = trustedDevice
+      ? [{ limiter: this.byUserDevice, key: `${username}_${trustedDevice}`, resetOnSuccess: true }]
+      : [
+          { limiter: this.byUserIp, key: `${username}_${ip}`, resetOnSuccess: true },
+          { limiter: this.byIp, key: ip, resetOnSuccess: false },
+        ];
+    const taken: Reservation[] = [];
+    try {
+      for (const r of wanted) {
+        await r.limiter.consume(r.key);
+        taken.push(r);
+      }
+    } catch (err) {
+      await giveBack(taken);
+      if (!isRateLimited(err)) throw err;
+      throw new TooManyRequestsError(
+        'too many failed logins; try again later',
+        Math.max(1, Math.ceil(err.msBeforeNext / 1000)),
+      );
+    }
+    return {
+      succeeded: async () => {
+        await Promise.all(
+          taken.map((r) => (r.resetOnSuccess ? r.limiter.delete(r.key) : r.limiter.reward(r.key))),
+        );
+      },
+      cancelled: () => giveBack(taken),
+    };
   }
 }
 
-function key(username: string, ip: string): string {
-  return `${username}_${ip}`;
-}
-
-// Running out of points on a failure is expected; check() reports the block on the next attempt.
-async function swallowLimit(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (!isRateLimited(err)) throw err;
-  }
+async function giveBack(taken: Reservation[]): Promise<void> {
+  await Promise.all(taken.map((r) => r.limiter.reward(r.key)));
 }

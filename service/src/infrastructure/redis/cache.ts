@@ -5,6 +5,10 @@
 //   other replica drops its in-process copy within a pub/sub round trip.
 // - Redis failures (through the breaker) make the cache a miss, never an error: the caller then reads
 //   the database. While Redis is down the in-process TTL bounds how stale another replica can be.
+// - Deletes that could not reach Redis are kept and replayed when it is back (a reconnect, or the
+//   first command that succeeds after failures), and the in-process tier is dropped then: entries
+//   written before the outage must not outlive the changes made during it (a disabled user, a
+//   revoked session).
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Breaker } from '../resilience/breaker.js';
@@ -72,12 +76,40 @@ export class TieredCache {
   private readonly log: Logger;
 
   private readonly localOn: boolean;
+  // Keys whose delete failed while Redis was unreachable, replayed when it is back.
+  private readonly unsentDeletes = new Set<string>();
+  // Set by a failed command, cleared (and the recovery run) by the next one that succeeds.
+  private unreachable = false;
 
   constructor(private readonly o: TieredCacheOptions) {
     // lru-cache reads a TTL of 0 as "never expires": 0 here means no in-process tier at all.
     this.localOn = o.localTier !== false && (o.localTtlMs ?? 5000) > 0;
     this.local = new LRUCache<string, Entry>({ max: o.localMaxEntries ?? 10_000, ttl: o.localTtlMs ?? 5000 });
     this.log = o.log ?? silentLogger;
+    o.redis?.on('ready', () => void this.recover());
+  }
+
+  // Redis is back: nothing cached in this process before or during the outage is trusted, and the
+  // deletes it missed are made now (and announced, for the other replicas' in-process copies).
+  private async recover(): Promise<void> {
+    this.local.clear();
+    for (const k of [...this.generations.keys()]) this.generations.set(k, (this.generations.get(k) ?? 0) + 1);
+    const keys = [...this.unsentDeletes];
+    this.unsentDeletes.clear();
+    if (keys.length === 0) return;
+    const redis = this.o.redis;
+    try {
+      for (let i = 0; i < keys.length; i += 500) {
+        await redis?.unlink(...keys.slice(i, i + 500).map((k) => this.redisKey(k)));
+      }
+      await this.announce({ keys });
+      this.log.info('cache: replayed deletes missed during the Redis outage', { keys: keys.length });
+    } catch (err) {
+      for (const k of keys) this.unsentDeletes.add(k);
+      this.log.warn('cache: replaying missed deletes failed; retried at the next reconnect', {
+        error: (err as Error).message,
+      });
+    }
   }
 
   get kind(): 'redis' | 'in-process' {
@@ -111,8 +143,14 @@ export class TieredCache {
     const redis = this.o.redis;
     if (!redis) return undefined;
     try {
-      return this.o.breaker ? await this.o.breaker.run(() => fn(redis)) : await fn(redis);
+      const result = this.o.breaker ? await this.o.breaker.run(() => fn(redis)) : await fn(redis);
+      if (this.unreachable) {
+        this.unreachable = false;
+        void this.recover();
+      }
+      return result;
     } catch (err) {
+      this.unreachable = true;
       this.stats.remoteErrors++;
       this.log.debug('cache: redis unavailable, using the in-process tier only', {
         op: what,
@@ -160,6 +198,21 @@ export class TieredCache {
         m.sadd(this.tagKey(tag), key).expire(this.tagKey(tag), Math.max(ttlSeconds, 3600));
       await m.exec();
     });
+  }
+
+  // A write whose caller promises it is readable for its whole TTL: stored in Redis or it throws;
+  // without Redis the in-process tier is the store and keeps it for the TTL, not the local cap.
+  async store<T>(key: string, value: T, ttlSeconds: number): Promise<void> {
+    const entry: Entry = { v: value };
+    const redis = this.o.redis;
+    if (!redis) {
+      this.local.set(key, entry, { ttl: ttlSeconds * 1000 });
+      return;
+    }
+    const write = () => redis.set(this.redisKey(key), JSON.stringify(entry), 'EX', ttlSeconds);
+    await (this.o.breaker ? this.o.breaker.run(write) : write());
+    if (this.localOn)
+      this.local.set(key, entry, { ttl: Math.min(ttlSeconds * 1000, this.o.localTtlMs ?? 5000) });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -257,7 +310,11 @@ export class TieredCache {
   async deleteMany(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     this.dropLocal(keys);
-    await this.remote('del', (r) => r.unlink(...keys.map((k) => this.redisKey(k))));
+    const done = await this.remote('del', async (r) => {
+      await r.unlink(...keys.map((k) => this.redisKey(k)));
+      return true;
+    });
+    if (!done && this.o.redis) for (const k of keys) this.unsentDeletes.add(k);
     await this.announce({ keys });
   }
 

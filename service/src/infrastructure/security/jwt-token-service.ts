@@ -2,7 +2,13 @@
 // so an access token is never accepted as a refresh token or the other way round.
 import { type KeyObject, createSecretKey, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { AccessClaims, RefreshClaims, SignedToken, TokenService } from '../../domain/auth/ports.js';
+import type {
+  AccessClaims,
+  RefreshClaims,
+  SignedToken,
+  TokenIdentity,
+  TokenService,
+} from '../../domain/auth/ports.js';
 import { UnauthorizedError } from '../../domain/shared/errors.js';
 import type { Clock } from '../../domain/shared/ports.js';
 import { ROLES, type Role } from '../../domain/users/user.js';
@@ -15,7 +21,10 @@ export interface JwtOptions {
   audience: string;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  deviceTtlSeconds: number;
 }
+
+type Purpose = 'access' | 'refresh' | 'device';
 
 export class JwtTokenService implements TokenService {
   readonly accessTtlSeconds: number;
@@ -33,16 +42,26 @@ export class JwtTokenService implements TokenService {
     this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
-  signAccess(claims: { sub: string; sid: string; role: Role }): SignedToken {
+  signAccess(claims: { sub: string; sid: string; role: Role }, identity?: TokenIdentity): SignedToken {
     return this.sign(
       { typ: 'access', sid: claims.sid, role: claims.role },
       claims.sub,
       this.accessTtlSeconds,
+      identity,
     );
   }
 
-  signRefresh(claims: { sub: string; sid: string }): SignedToken {
-    return this.sign({ typ: 'refresh', sid: claims.sid }, claims.sub, this.refreshTtlSeconds);
+  signRefresh(claims: { sub: string; sid: string }, identity?: TokenIdentity): SignedToken {
+    return this.sign({ typ: 'refresh', sid: claims.sid }, claims.sub, this.refreshTtlSeconds, identity);
+  }
+
+  signDevice(claims: { sub: string }): SignedToken {
+    return this.sign({ typ: 'device' }, claims.sub, this.options.deviceTtlSeconds);
+  }
+
+  verifyDevice(token: string): { sub: string; jti: string } {
+    const p = this.verify(token, 'device');
+    return { sub: p.sub, jti: p.jti };
   }
 
   verifyAccess(token: string): AccessClaims {
@@ -58,9 +77,14 @@ export class JwtTokenService implements TokenService {
     return { sub: p.sub, sid: p.sid, jti: p.jti, exp: p.exp };
   }
 
-  private sign(payload: Record<string, unknown>, subject: string, ttlSeconds: number): SignedToken {
-    const jti = randomUUID();
-    const iat = Math.floor(this.clock.now().getTime() / 1000);
+  private sign(
+    payload: Record<string, unknown>,
+    subject: string,
+    ttlSeconds: number,
+    identity?: TokenIdentity,
+  ): SignedToken {
+    const jti = identity?.jti ?? randomUUID();
+    const iat = Math.floor((identity?.issuedAt ?? this.clock.now()).getTime() / 1000);
     const token = jwt.sign({ ...payload, iat }, this.key, {
       algorithm: ALGORITHM,
       expiresIn: ttlSeconds,
@@ -69,10 +93,10 @@ export class JwtTokenService implements TokenService {
       subject,
       jwtid: jti,
     });
-    return { token, jti, expiresAt: new Date((iat + ttlSeconds) * 1000) };
+    return { token, jti, issuedAt: new Date(iat * 1000), expiresAt: new Date((iat + ttlSeconds) * 1000) };
   }
 
-  private verify(token: string, typ: 'access' | 'refresh') {
+  private verify(token: string, typ: Purpose) {
     let payload: jwt.JwtPayload;
     try {
       const decoded = jwt.verify(token, this.key, {
@@ -92,12 +116,19 @@ export class JwtTokenService implements TokenService {
     if (
       payload.typ !== typ ||
       typeof sub !== 'string' ||
-      typeof sid !== 'string' ||
+      (typ !== 'device' && typeof sid !== 'string') ||
       typeof jti !== 'string' ||
       typeof exp !== 'number'
     ) {
       throw new UnauthorizedError(`not a valid ${typ} token`);
     }
-    return { ...payload, sub, sid, jti, exp, role: payload.role as unknown };
+    return {
+      ...payload,
+      sub,
+      sid: typeof sid === 'string' ? sid : '',
+      jti,
+      exp,
+      role: payload.role as unknown,
+    };
   }
 }

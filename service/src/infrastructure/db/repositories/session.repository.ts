@@ -15,6 +15,8 @@ function toSession(row: SessionRow): Session {
     id: row.id,
     userId: row.userId,
     currentJti: row.currentJti,
+    previousJti: row.previousJti ?? null,
+    rotatedAt: row.rotatedAt ?? null,
     userAgent: row.userAgent,
     ip: row.ip,
     createdAt: row.createdAt,
@@ -41,12 +43,40 @@ export class SequelizeSessionRepository implements SessionRepository {
     return row ? toSession(row) : null;
   }
 
-  async rotate(id: string, expectedJti: string, newJti: string, expiresAt: Date): Promise<boolean> {
+  findStored(id: string): Promise<Session | null> {
+    return this.findById(id);
+  }
+
+  async rotate(
+    id: string,
+    expectedJti: string,
+    next: { jti: string; rotatedAt: Date; expiresAt: Date },
+  ): Promise<boolean> {
     const [affected] = await this.db.models.Session.update(
-      { currentJti: newJti, expiresAt, lastUsedAt: this.clock.now() },
+      {
+        currentJti: next.jti,
+        previousJti: expectedJti,
+        rotatedAt: next.rotatedAt,
+        expiresAt: next.expiresAt,
+        lastUsedAt: this.clock.now(),
+      },
       { where: { id, currentJti: expectedJti, revokedAt: null } },
     );
     return affected === 1;
+  }
+
+  async revokeAllOfUser(userId: string, reason: string, exceptId?: string): Promise<string[]> {
+    const { Session } = this.db.models;
+    const where = { userId, revokedAt: null, ...(exceptId ? { id: { [Op.ne]: exceptId } } : {}) };
+    const rows = await Session.findAll({ where, attributes: ['id'] });
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) {
+      await Session.update(
+        { revokedAt: this.clock.now(), revokedReason: reason },
+        { where: { id: { [Op.in]: ids }, revokedAt: null } },
+      );
+    }
+    return ids;
   }
 
   async revoke(id: string, reason: string): Promise<boolean> {

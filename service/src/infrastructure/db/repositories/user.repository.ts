@@ -150,11 +150,21 @@ export class SequelizeUserRepository implements UserRepository {
     );
   }
 
+  // In a transaction the counted rows stay locked until it ends, so two writes that each remove
+  // one of the last two admins cannot both count two: the second waits for the first to commit,
+  // then re-reads the rows (PostgreSQL re-checks a locked row against the condition) and counts one.
   async countActiveAdmins(): Promise<number> {
-    return this.model.count({
-      where: { role: 'admin', status: 'active' },
+    const where = { role: 'admin', status: 'active' };
+    if (!this.transaction || this.db.dialect !== 'postgres') return this.model.count({ where });
+    const rows = await this.model.findAll({
+      where,
+      attributes: ['id'],
+      // One order for every locker, so two of them never wait on each other in a cycle.
+      order: [['id', 'ASC']],
+      lock: this.transaction.LOCK.UPDATE,
       transaction: this.transaction,
     });
+    return rows.length;
   }
 
   async count(): Promise<number> {
