@@ -17,7 +17,11 @@ type PodSpec = {
   automountServiceAccountToken?: boolean;
   serviceAccountName?: string;
   volumes?: { name: string; projected?: { sources: Record<string, unknown>[] } }[];
-  containers: { name: string; volumeMounts?: { name: string; mountPath: string }[] }[];
+  containers: {
+    name: string;
+    env?: { name: string }[];
+    volumeMounts?: { name: string; mountPath: string }[];
+  }[];
 };
 
 // A JWT secret given in the values, so the chart renders no JWT hook Jobs: they hold a token and a
@@ -93,6 +97,14 @@ for (const helm of helms) {
     `${label}: FEATURE_FLAGS_CONFIGMAP=orders-flags in orders-config (got ${config?.data.FEATURE_FLAGS_CONFIGMAP})`,
   );
   for (const { owner, spec } of podSpecs(on)) {
+    // The service refuses to start when it is told a flags ConfigMap without its namespace.
+    for (const c of spec.containers) {
+      const names = (c.env ?? []).map((e) => e.name);
+      expect(
+        !names.includes('FEATURE_FLAGS_CONFIGMAP') || names.includes('POD_NAMESPACE'),
+        `${label}: ${owner} container ${c.name} gets POD_NAMESPACE with FEATURE_FLAGS_CONFIGMAP`,
+      );
+    }
     const isApp = owner === 'Deployment/orders';
     expect(mountsToken(spec) === isApp, `${label}: ${owner} ${isApp ? 'mounts' : 'must not mount'} a token`);
     if (isApp) {
