@@ -71,5 +71,6 @@ EOF
 
 log "running the chart and platform suites on kind (operator as its Deployment, image $OPERATOR_IMAGE)"
 cd "$REPO_ROOT"
+# --verbose: every test with its duration, so a run on real pods shows where its time goes.
 E2E_CLUSTER=kind E2E_OPERATOR=deployment E2E_VALUES="$values" \
-  npm run --silent -w e2e test -- --selectProjects chart platform
+  npm run --silent -w e2e test -- --selectProjects chart platform --verbose

@@ -90,9 +90,15 @@ up() {
   "$HACK_DIR/tools.sh" kind kubectl >/dev/null
   "$HACK_DIR/docker-base.sh" privileged
   if exists; then
-    log "kind cluster $CLUSTER_NAME already exists (make kind-down deletes it)"
     "$KIND" export kubeconfig --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG" >/dev/null 2>&1
-    return
+    if [[ "$(docker inspect -f '{{.State.Running}}' "$CLUSTER_NAME-control-plane" 2>/dev/null)" == true ]] \
+      && (wait_for "the existing cluster's API" 60 kubectl get --raw /readyz); then
+      log "kind cluster $CLUSTER_NAME already exists (make kind-down deletes it)"
+      return
+    fi
+    # A node stopped with its engine (a reboot, a killed session) does not come back whole.
+    log "kind cluster $CLUSTER_NAME exists but does not answer: recreating it"
+    "$KIND" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KIND_KUBECONFIG" >/dev/null 2>&1
   fi
   local image; image="$(node_image)"
   local pv; for pv in "$KIND_HTTP_PORT:KIND_HTTP_PORT" "$KIND_HTTPS_PORT:KIND_HTTPS_PORT"; do port_free "${pv%%:*}" "kind ingress (${pv#*:})"; done

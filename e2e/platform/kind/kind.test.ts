@@ -42,20 +42,27 @@ function ingressGet(path: string): Promise<number> {
 /**
  * Runs a pod with the service's image (it has node) that GETs /live from `ip`:3000 and exits 0 when
  * the outcome is `expect`: "open" (200) or "blocked" (dropped or rejected, as a policy does). Any
- * other outcome (DNS, another status) exits 2, so a broken probe never passes.
+ * other outcome (DNS, another status) exits 2, so a broken probe never passes. Expecting "open", it
+ * tries for up to 30 s: the enforcer adds a new pod's address to the policy's allowed peers only
+ * once it has seen the pod. Expecting "blocked", one try: a later one could only hide a leak.
  */
 async function probe(ns: string, name: string, labels: Record<string, string>, ip: string, expect: string) {
   const script = `
     const url = 'http://${ip}:3000/live';
-    let outcome;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      outcome = res.status === 200 ? 'open' : 'status ' + res.status;
-    } catch (error) {
-      // A policy drops (a timeout) or rejects (refused, unreachable); the positive control shows the port is open.
-      const code = error.cause?.code;
-      const denied = error.name === 'TimeoutError' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH';
-      outcome = denied ? 'blocked' : String(error.cause ?? error);
+    const attempt = async () => {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        return res.status === 200 ? 'open' : 'status ' + res.status;
+      } catch (error) {
+        // A policy drops (a timeout) or rejects (refused, unreachable); the positive control shows the port is open.
+        const code = error.cause?.code;
+        const denied = error.name === 'TimeoutError' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH';
+        return denied ? 'blocked' : String(error.cause ?? error);
+      }
+    };
+    let outcome = await attempt();
+    for (let tries = 1; '${expect}' === 'open' && outcome === 'blocked' && tries < 6; tries++) {
+      outcome = await attempt();
     }
     console.log(outcome);
     process.exit(outcome === '${expect}' ? 0 : outcome === 'open' || outcome === 'blocked' ? 1 : 2);`;
