@@ -8,7 +8,12 @@ import {
   redisConfigHash,
   type SecretState,
 } from '../../src/controllers/expressapp/desired.js';
-import { deploymentDrift, ownership, type DeploymentLike } from '../../src/controllers/expressapp/live.js';
+import {
+  deploymentDrift,
+  hpaMatches,
+  ownership,
+  type DeploymentLike,
+} from '../../src/controllers/expressapp/live.js';
 import { computeStatus, sameStatus } from '../../src/controllers/expressapp/status.js';
 import { slimDeployment, summarizeSecret } from '../../src/controllers/expressapp/controller.js';
 
@@ -112,6 +117,12 @@ describe('desired state', () => {
       maxReplicas: 5,
       scaleTargetRef: { name: 'orders' },
     });
+    // Kubernetes' scale-down window applies unless the spec sets one.
+    expect(horizontalPodAutoscaler(a)?.spec).not.toHaveProperty('behavior');
+    const quick = app({ autoscaling: { maxReplicas: 5, scaleDownStabilizationWindowSeconds: 15 } });
+    expect(horizontalPodAutoscaler(quick)?.spec).toMatchObject({
+      behavior: { scaleDown: { stabilizationWindowSeconds: 15 } },
+    });
     const cm = flagsConfigMap(a);
     expect(cm.metadata.name).toBe('orders-flags');
     expect(cm.data).toEqual({ 'flags.json': '{"alpha":false,"zeta":true}' });
@@ -127,6 +138,24 @@ describe('desired state', () => {
 });
 
 describe('drift (decides whether anything is written)', () => {
+  it("compares the HPA's scale-down window, reading the apiserver's default of 300 s as unset", () => {
+    const quick = app({ autoscaling: { maxReplicas: 5, scaleDownStabilizationWindowSeconds: 15 } });
+    const plain = app({ autoscaling: { maxReplicas: 5 } });
+    const live = (a: ExpressApp, windowSeconds?: number) => {
+      const hpa = horizontalPodAutoscaler(a)!;
+      const behavior =
+        windowSeconds === undefined
+          ? {}
+          : { behavior: { scaleDown: { stabilizationWindowSeconds: windowSeconds } } };
+      return { ...hpa, spec: { ...(hpa.spec as object), ...behavior } };
+    };
+    expect(hpaMatches(live(quick, 15), horizontalPodAutoscaler(quick)!, quick)).toBe(true);
+    expect(hpaMatches(live(quick, 300), horizontalPodAutoscaler(quick)!, quick)).toBe(false);
+    // The window dropped from the spec: the defaulted 300 left behind is what was asked for.
+    expect(hpaMatches(live(plain, 300), horizontalPodAutoscaler(plain)!, plain)).toBe(true);
+    expect(hpaMatches(live(plain, 15), horizontalPodAutoscaler(plain)!, plain)).toBe(false);
+  });
+
   const s = spec({ replicas: 3, redis });
   const d = desiredDeployment(s, present('h'), { env: [], hash: undefined });
   const live = liveAfterApply(deploymentApplyBody('shop', 'orders', d));

@@ -71,6 +71,15 @@ export const autoscalingSchema = withRules(
         .max(100)
         .default(80)
         .describe('Average CPU utilisation (percent of requests) the HorizontalPodAutoscaler aims for.'),
+      scaleDownStabilizationWindowSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .optional()
+        .describe(
+          "Seconds the HorizontalPodAutoscaler keeps the highest recommendation of that window before it scales down (behavior.scaleDown.stabilizationWindowSeconds); unset keeps Kubernetes' default of 300.",
+        ),
     })
     .describe(
       'Scale with a HorizontalPodAutoscaler that the operator creates and owns. Mutually exclusive with spec.replicas.',

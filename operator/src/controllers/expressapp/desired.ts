@@ -169,6 +169,9 @@ export function horizontalPodAutoscaler(app: ExpressApp): KubeObject | undefined
           },
         },
       ],
+      ...(a.scaleDownStabilizationWindowSeconds !== undefined && {
+        behavior: { scaleDown: { stabilizationWindowSeconds: a.scaleDownStabilizationWindowSeconds } },
+      }),
     },
   };
 }

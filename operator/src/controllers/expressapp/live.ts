@@ -134,7 +134,14 @@ interface HpaSpec {
   maxReplicas?: number;
   metrics?: unknown;
   scaleTargetRef?: { name?: string };
+  behavior?: { scaleDown?: { stabilizationWindowSeconds?: number } };
 }
+
+// The apiserver fills this in whenever any behavior is present, and it stays after the spec drops its
+// own window (the defaulted policies keep behavior alive), so unset and 300 are the same wish.
+const DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 300;
+const scaleDownWindow = (spec: HpaSpec | undefined) =>
+  spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? DEFAULT_SCALE_DOWN_WINDOW_SECONDS;
 
 /** Whether the live HPA is the one wanted and owned by the ExpressApp (an apply would change nothing). */
 export function hpaMatches(live: KubeObject | undefined, desired: KubeObject, app: ExpressApp): boolean {
@@ -145,7 +152,8 @@ export function hpaMatches(live: KubeObject | undefined, desired: KubeObject, ap
     have?.minReplicas === want.minReplicas &&
     have?.maxReplicas === want.maxReplicas &&
     JSON.stringify(have?.metrics) === JSON.stringify(want.metrics) &&
-    have?.scaleTargetRef?.name === want.scaleTargetRef?.name
+    have?.scaleTargetRef?.name === want.scaleTargetRef?.name &&
+    scaleDownWindow(have) === scaleDownWindow(want)
   );
 }
 
