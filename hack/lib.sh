@@ -26,6 +26,15 @@ timed() {
   return $rc
 }
 
+# quiet CMD...: runs CMD with its output held back and shown only when it fails, so a step's own
+# progress lines (timed's among them) stay readable.
+quiet() {
+  local out rc=0
+  out=$("$@" 2>&1) || rc=$?
+  ((rc == 0)) || printf '%s\n' "$out" >&2
+  return $rc
+}
+
 # port_free PORT NAME: fails with a readable message when something already listens on PORT.
 port_free() {
   local port="$1" name="$2"

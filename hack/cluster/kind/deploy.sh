@@ -25,8 +25,8 @@ images() {
   make -C "$REPO_ROOT" --no-print-directory image-build-service image-build-operator
   local postgresql redis
   read -r postgresql redis < <("$KIND_SRC/images.sh" deps)
-  timed "kind load (service, operator, PostgreSQL, Redis)" kind load docker-image \
-    "$SERVICE_IMAGE" "$OPERATOR_IMAGE" "$postgresql" "$redis" --name "$CLUSTER_NAME" >/dev/null 2>&1
+  timed "kind load (service, operator, PostgreSQL, Redis)" quiet kind load docker-image \
+    "$SERVICE_IMAGE" "$OPERATOR_IMAGE" "$postgresql" "$redis" --name "$CLUSTER_NAME"
   DEPS_IMAGES=("$postgresql" "$redis")
 }
 
