@@ -7,6 +7,8 @@
 #                       of e2e/platform/kind/ (helm test, the Ingress, real probes, NetworkPolicy).
 # KIND_KEEP=0 deletes a kind cluster this run created once the suites end (make test does so);
 # by default it stays for the next run (make kind-down deletes it).
+# E2E_TESTS=REGEX runs only the test files whose path matches (jest --testPathPatterns), e.g.
+# `make e2e E2E_CLUSTER=kind E2E_TESTS=governed`.
 set -euo pipefail
 shopt -s inherit_errexit
 LOG_TAG=e2e; source "$(dirname "$0")/lib.sh"
@@ -72,5 +74,8 @@ EOF
 log "running the chart and platform suites on kind (operator as its Deployment, image $OPERATOR_IMAGE)"
 cd "$REPO_ROOT"
 # --verbose: every test with its duration, so a run on real pods shows where its time goes.
+# --runInBand: one file at a time, as the suites share one operator and governed.test.ts deletes its
+# leader pod.
 E2E_CLUSTER=kind E2E_OPERATOR=deployment E2E_VALUES="$values" \
-  npm run --silent -w e2e test -- --selectProjects chart platform --verbose
+  npm run --silent -w e2e test -- --selectProjects chart platform --verbose --runInBand \
+  ${E2E_TESTS:+--testPathPatterns "$E2E_TESTS"}

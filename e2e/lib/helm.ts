@@ -13,7 +13,7 @@ const toolsBin = resolve(
   process.env.ESP_CACHE_DIR ?? resolve(process.env.HOME ?? '/root', '.cache', 'express-sqlize-platform'),
   'bin',
 );
-const env = { ...process.env, PATH: `${toolsBin}:${process.env.PATH ?? ''}` };
+export const toolsEnv = { ...process.env, PATH: `${toolsBin}:${process.env.PATH ?? ''}` };
 /**
  * Values files every install adds after the suite's own (E2E_VALUES, comma-separated): on kind they
  * point the chart at the locally built image and the in-cluster database, so pods really start.
@@ -27,7 +27,7 @@ export type HelmBinary = (typeof HELM_MAJORS)[number];
 
 /** Runs a command and returns its stdout; a failure carries the command's stderr in its message. */
 async function exec(binary: string, args: string[], input?: string): Promise<string> {
-  const child = run(binary, args, { env, maxBuffer: 32 * 1024 * 1024, timeout: 170_000 });
+  const child = run(binary, args, { env: toolsEnv, maxBuffer: 32 * 1024 * 1024, timeout: 170_000 });
   if (input !== undefined) {
     child.child.stdin?.end(input);
   }
@@ -70,6 +70,11 @@ export function helmUpgrade(
 
 export function kubectl(args: string[], input?: string): Promise<string> {
   return exec('kubectl', args, input);
+}
+
+/** kubectl apply of one object, as a person pipes a manifest to it. */
+export function applyObject(object: object): Promise<string> {
+  return kubectl(['apply', '-f', '-'], JSON.stringify(object));
 }
 
 /** An object as JSON through kubectl (undefined when it does not exist). */

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1ConfigMap, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { resolve } from 'node:path';
-import { HELM_MAJORS, chartDir, getJson, helm, helmUpgrade, kubectl } from '../lib/helm.js';
+import { HELM_MAJORS, applyObject, chartDir, getJson, helm, helmUpgrade, kubectl } from '../lib/helm.js';
+import { applyExpressApp, readExpressApp, readyExpressApp } from '../lib/expressapp.js';
 import { clients, uniqueName } from '../lib/kube.js';
 import { installOperator, type InstalledOperator } from '../lib/operator.js';
 import { Release, appContainerEnv, everyObject } from '../lib/release.js';
@@ -21,17 +22,6 @@ const OPERATOR_MANAGER = 'expressapp-operator';
 const REDIS_SECRET = 'orders-redis-credentials';
 // The database password, as an app team provides it (database.existingSecret).
 const DB_SECRET = 'orders-database';
-
-interface ExpressApp {
-  metadata: { generation?: number; uid?: string };
-  status?: {
-    observedGeneration?: number;
-    readyReplicas?: number;
-    redisConfigRevision?: string;
-    flagsRevision?: string;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
-  };
-}
 
 let operator: InstalledOperator;
 
@@ -59,26 +49,9 @@ describe.each(HELM_MAJORS)('the chart under an ExpressApp, installed with %s', (
       { 'expressApp.create': 'false', 'database.existingSecret': DB_SECRET, ...set },
       [GOVERNED_VALUES],
     );
-  const applyApp = (spec: object) =>
-    kubectl(
-      ['apply', '--server-side', '--field-manager=e2e-platform-engineer', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'platform.sqlize.dev/v1alpha1',
-        kind: 'ExpressApp',
-        metadata: { name: release.name, namespace },
-        spec,
-      }),
-    );
-  const app = () => getJson<ExpressApp>(namespace, 'expressapp', release.name);
-  /** The ExpressApp once the operator has seen its latest spec and reports the app Ready. */
-  const readyApp = () =>
-    waitFor('the ExpressApp to be Ready at its current generation', 90_000, async () => {
-      const a = await app();
-      const ready = a?.status?.conditions?.find((c) => c.type === 'Ready');
-      return a && a.status?.observedGeneration === a.metadata.generation && ready?.status === 'True'
-        ? a
-        : undefined;
-    });
+  const applyApp = (spec: object) => applyExpressApp(namespace, release.name, spec);
+  const app = () => readExpressApp(namespace, release.name);
+  const readyApp = () => readyExpressApp(namespace, release.name);
   const hpa = () => getJson<V2HorizontalPodAutoscaler>(namespace, 'hpa', release.name);
   const flags = () => getJson<V1ConfigMap>(namespace, 'configmap', `${release.name}-flags`);
   const redis = (db: number) => ({
@@ -209,15 +182,12 @@ describe.each(HELM_MAJORS)('the chart under an ExpressApp, installed with %s', (
     ).find((rs) => rs.metadata.labels['pod-template-hash'] === hashBefore);
     expect(old?.spec.replicas).toBe(0);
 
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: REDIS_SECRET, namespace },
-        stringData: { REDIS_PASSWORD: 'rotated-password' },
-      }),
-    );
+    await applyObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: REDIS_SECRET, namespace },
+      stringData: { REDIS_PASSWORD: 'rotated-password' },
+    });
     const afterSecret = await waitFor('a new Redis hash after the Secret changed', 30_000, async () => {
       const d = await release.deployment();
       return annotation(d) !== annotation(afterDb) ? d : undefined;

@@ -5,10 +5,10 @@
 // NetworkPolicy enforced, and the operator running as the Deployment of manifests/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { request } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getJson, helm, helmUpgrade, kubectl } from '../../lib/helm.js';
+import { applyObject, getJson, helm, helmUpgrade, kubectl } from '../../lib/helm.js';
+import { ingressGet as get, underSteadyTraffic } from '../../lib/ingress.js';
 import { clients, uniqueName } from '../../lib/kube.js';
 import { installOperator, type InstalledOperator } from '../../lib/operator.js';
 import { OPERATOR_NAMESPACE } from '../../lib/operator-process.js';
@@ -20,24 +20,8 @@ const namespace = uniqueName('platform-kind');
 const release = new Release(namespace, 'shop');
 const VALUES = resolve(dirname(fileURLToPath(import.meta.url)), 'values.yaml');
 const INGRESS_HOST = 'express-sqlize.e2e.localtest.me';
-const HTTP_PORT = Number(process.env.KIND_HTTP_PORT ?? 8080);
 let operator: InstalledOperator;
-
-/** GET through the kind node's ingress port, with the Ingress rule's Host header. */
-function ingressGet(path: string): Promise<number> {
-  return new Promise((res, rej) => {
-    const req = request(
-      { host: '127.0.0.1', port: HTTP_PORT, path, headers: { host: INGRESS_HOST }, timeout: 5000 },
-      (response) => {
-        response.resume();
-        res(response.statusCode ?? 0);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', rej);
-    req.end();
-  });
-}
+const ingressGet = (path: string) => get(INGRESS_HOST, path);
 
 /**
  * Runs a pod with the service's image (it has node) that GETs /live from `ip`:3000 and exits 0 when
@@ -66,25 +50,22 @@ async function probe(ns: string, name: string, labels: Record<string, string>, i
     }
     console.log(outcome);
     process.exit(outcome === '${expect}' ? 0 : outcome === 'open' || outcome === 'blocked' ? 1 : 2);`;
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: ns, labels },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [
-          {
-            name: 'probe',
-            image: process.env.SERVICE_IMAGE,
-            imagePullPolicy: 'IfNotPresent',
-            command: ['node', '--input-type=module', '-e', script],
-          },
-        ],
-      },
-    }),
-  );
+  await applyObject({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'probe',
+          image: process.env.SERVICE_IMAGE,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '--input-type=module', '-e', script],
+        },
+      ],
+    },
+  });
   const phase = await waitFor(`probe pod ${ns}/${name} to finish`, 120_000, async () => {
     const p = await getJson<V1Pod>(ns, 'pod', name);
     return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p.status.phase : undefined;
@@ -132,27 +113,12 @@ describe('on kind, with real pods', () => {
 
   it('a rollout under steady traffic through the Ingress fails no request (preStop delay, readiness, maxUnavailable 0)', async () => {
     await release.rolledOut(2, 180_000);
-    const failures: string[] = [];
-    let sent = 0;
-    let running = true;
-    // /live never touches a dependency, so any failure is the rollout's: a pod dropped too early.
-    const traffic = (async () => {
-      while (running) {
-        sent += 1;
-        const status = await ingressGet('/live').catch((error: unknown) => String(error));
-        if (status !== 200) failures.push(`request ${sent}: ${status}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    try {
+    const result = await underSteadyTraffic(INGRESS_HOST, async () => {
       await kubectl(['rollout', 'restart', `deployment/${release.name}`, '-n', namespace]);
       await release.rolledOut(2, 240_000);
-    } finally {
-      running = false;
-      await traffic;
-    }
-    expect(sent).toBeGreaterThan(20);
-    expect(failures).toEqual([]);
+    });
+    expect(result.sent).toBeGreaterThan(20);
+    expect(result.failures).toEqual([]);
   });
 
   it('NetworkPolicy: a pod of another namespace cannot reach the API port; a pod of the release can', async () => {
