@@ -46,41 +46,53 @@ describe('RedisRateLimiterFactory', () => {
     const client = createRedisConnection(settingsFromUrl(REDIS_URL), 'rl-test');
     clients.push(client);
     await waitFor('redis ready', 5000, () => client.status === 'ready');
-    const limiter = new RedisRateLimiterFactory(client, testPrefix('rl-down')).create({
-      keyPrefix: 'down',
-      points: 20,
-      durationSeconds: 60,
-    });
+    const prefix = testPrefix('rl-down');
+    const spec = { keyPrefix: 'down', points: 20, durationSeconds: 60 };
+    const limiter = new RedisRateLimiterFactory(client, prefix).create(spec);
+    // Three replicas of a fleet that set RATE_LIMIT_INSURANCE_DIVISOR to its replica count: each
+    // has its own process memory, so each gets its own factory and insurance limiter.
+    const fleet = [1, 2, 3].map(() =>
+      new RedisRateLimiterFactory(client, prefix, { insuranceDivisor: 3 }).create(spec),
+    );
     expect((await limiter.consume('k')).remainingPoints).toBe(19);
+
+    async function decisions(l: typeof limiter, calls: number) {
+      const counts = { allowed: 0, refused: 0, errors: 0 };
+      for (let i = 0; i < calls; i++) {
+        try {
+          await l.consume('k');
+          counts.allowed++;
+        } catch (e) {
+          if (e instanceof Error) counts.errors++;
+          else counts.refused++;
+        }
+      }
+      return counts;
+    }
 
     redisCtl('stop');
     try {
       await waitFor('client to notice', 5000, () => client.status !== 'ready');
-      let allowed = 0;
-      let refused = 0;
-      let errors = 0;
       const t0 = performance.now();
-      for (let i = 0; i < 1000; i++) {
-        try {
-          await limiter.consume('k');
-          allowed++;
-        } catch (e) {
-          if (e instanceof Error) errors++;
-          else refused++;
-        }
-      }
+      const alone = await decisions(limiter, 1000);
       const perCallUs = Math.round(((performance.now() - t0) / 1000) * 1000);
+      const perReplica = await Promise.all(fleet.map((l) => decisions(l, 100)));
+      const fleetAllowed = perReplica.reduce((n, c) => n + c.allowed, 0);
       figure('rate limit with redis stopped', {
         calls: 1000,
-        allowed,
-        refused,
-        errors,
+        ...alone,
         perCallMicroseconds: perCallUs,
+        fleetOfThreeDivisor3Allowed: fleetAllowed,
+        fleetOfThreeWithoutDivisorWouldAllow: 3 * spec.points,
       });
-      expect(errors).toBe(0);
+      expect(alone.errors).toBe(0);
       // The insurance limiter enforces the same points on its own count.
-      expect(allowed).toBe(20);
-      expect(refused).toBe(980);
+      expect(alone.allowed).toBe(20);
+      expect(alone.refused).toBe(980);
+      // With the divisor each replica allows ceil(20 / 3) = 7, so the fleet stays near the limit
+      // instead of allowing three times it.
+      expect(perReplica.map((c) => c.allowed)).toEqual([7, 7, 7]);
+      expect(perReplica.every((c) => c.errors === 0)).toBe(true);
     } finally {
       redisCtl('start');
     }
