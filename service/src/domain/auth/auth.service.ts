@@ -65,16 +65,14 @@ export class AuthService {
   ): Promise<{ tokens: TokenPair; user: User; deviceToken: string }> {
     const username = email.toLowerCase();
     const device = this.trustedDevice(username, client);
+    const lane = device ? 'known-device' : 'anyone';
+    this.hasher.assertCapacity(lane);
     const attempt = await this.throttle.reserve(username, client.ip, device);
     const user = await this.users.findByEmail(email);
     this.dummyHash ??= this.hasher.hash(randomUUID());
     let matches: boolean;
     try {
-      matches = await this.hasher.verify(
-        password,
-        user?.passwordHash ?? (await this.dummyHash),
-        device ? 'known-device' : 'anyone',
-      );
+      matches = await this.hasher.verify(password, user?.passwordHash ?? (await this.dummyHash), lane);
     } catch (err) {
       await attempt.cancelled();
       throw err;

@@ -7,6 +7,9 @@ export interface PasswordHasher {
   // logins from a known device have a lane of their own, so a flood of anonymous ones cannot
   // keep them out.
   verify(plain: string, hash: string, lane?: VerificationLane): Promise<boolean>;
+  // The same refusal, checked before any other work of a login: over capacity, a request is
+  // answered without a database read or a throttle reservation, so a flood costs little besides.
+  assertCapacity(lane?: VerificationLane): void;
 }
 
 export interface Clock {

@@ -24,10 +24,14 @@ export class BcryptPasswordHasher implements PasswordHasher {
     return bcrypt.hash(plain, this.cost);
   }
 
-  async verify(plain: string, hash: string, lane: VerificationLane = 'anyone'): Promise<boolean> {
+  assertCapacity(lane: VerificationLane = 'anyone'): void {
     if (this.inFlight[lane] >= this.maxConcurrentVerifications) {
       throw new ServiceUnavailableError('too many logins are being checked right now; retry shortly', 1);
     }
+  }
+
+  async verify(plain: string, hash: string, lane: VerificationLane = 'anyone'): Promise<boolean> {
+    this.assertCapacity(lane);
     this.inFlight[lane] += 1;
     try {
       const matches = await bcrypt.compare(plain, hash);
