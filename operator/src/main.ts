@@ -11,6 +11,8 @@ import { startMetricsServer, startProbeServer } from './runtime/health.js';
 import { KubeClient } from './runtime/kube.js';
 import { Logger } from './runtime/log.js';
 import { OperatorMetrics } from './runtime/metrics.js';
+import { MetricsAuthenticator, kubeReviewer } from './runtime/metrics-auth.js';
+import { loadServingCert, selfSignedCert, type ServingCert } from './runtime/tls.js';
 import { TOKENS } from './tokens.js';
 
 async function main(): Promise<void> {
@@ -22,6 +24,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = new Logger(cfg.LOG_LEVEL, { logger: 'expressapp-operator' });
+  let cert: ServingCert | undefined;
+  if (cfg.METRICS_SECURE) {
+    try {
+      cert = cfg.METRICS_CERT_DIR ? loadServingCert(cfg.METRICS_CERT_DIR) : selfSignedCert();
+    } catch (err) {
+      process.stderr.write(`invalid operator configuration: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const metrics = new OperatorMetrics();
@@ -29,6 +40,13 @@ async function main(): Promise<void> {
     write: (verb, path) => metrics.recordWrite(verb, path),
     response: (method, code, host) => metrics.recordResponse(method, code, host),
   });
+  // Reviews are not writes of the operator: a client of their own, counted only as REST requests.
+  const authenticator = new MetricsAuthenticator(
+    kubeReviewer(
+      new KubeClient(kc, { response: (method, code, host) => metrics.recordResponse(method, code, host) }),
+    ),
+    cfg.METRICS_AUTH_CACHE_SECONDS,
+  );
   const caches = makeCaches(client, {
     namespaces: cfg.WATCH_NAMESPACES,
     quietMs: cfg.WATCH_QUIET_SECONDS * 1000,
@@ -55,10 +73,33 @@ async function main(): Promise<void> {
     healthz: () => true,
     readyz: () => manager.ready(),
   });
-  const metricsServer = await startMetricsServer(cfg.METRICS_PORT, cfg.BIND_ADDRESS, metrics.registry);
+  const certDir = cfg.METRICS_CERT_DIR;
+  const metricsServer = await startMetricsServer(
+    cfg.METRICS_PORT,
+    cfg.BIND_ADDRESS,
+    metrics.registry,
+    cert && {
+      cert,
+      check: (req) => authenticator.check(req),
+      reload: certDir
+        ? () => {
+            try {
+              return loadServingCert(certDir);
+            } catch (err) {
+              // Mid-rotation the two files can disagree for a moment: keep serving the last good pair.
+              log.warn('metrics certificate not reloaded', { err });
+              return undefined;
+            }
+          }
+        : undefined,
+    },
+  );
   log.info('started', {
     identity: cfg.identity,
     metricsPort: cfg.METRICS_PORT,
+    metrics: !cert
+      ? 'http'
+      : `https, TokenReview and SubjectAccessReview, ${certDir ? `certificate from ${certDir}` : 'self-signed certificate'}`,
     healthPort: cfg.HEALTH_PORT,
     namespaces: cfg.WATCH_NAMESPACES.length > 0 ? cfg.WATCH_NAMESPACES : '(all)',
   });

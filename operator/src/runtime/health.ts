@@ -1,7 +1,12 @@
 // /healthz, /readyz and /metrics over node:http (controller-runtime serves probes and metrics on two
-// ports; one server per port here too).
-import { createServer, type Server } from 'node:http';
+// ports; one server per port here too). /metrics is plain HTTP, or with `secure` HTTPS where every
+// request is authenticated and authorised first (the probes stay plain: the kubelet calls them).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { AuthOutcome } from './metrics-auth.js';
+import type { ServingCert } from './tls.js';
 
 export type Check = () => boolean;
 
@@ -25,8 +30,21 @@ export function startProbeServer(
   return listen(server, port, host);
 }
 
-export function startMetricsServer(port: number, host: string, registry: Registry): Promise<Server> {
-  const server = createServer((req, res) => {
+export interface SecureMetrics {
+  cert: ServingCert;
+  check: (req: IncomingMessage) => Promise<AuthOutcome>;
+  /** Called every `reloadMs` for the current certificate (a rotated Secret); undefined keeps it. */
+  reload?: () => ServingCert | undefined;
+  reloadMs?: number;
+}
+
+export function startMetricsServer(
+  port: number,
+  host: string,
+  registry: Registry,
+  secure?: SecureMetrics,
+): Promise<NetServer> {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     if ((req.url ?? '/').split('?')[0] !== '/metrics') {
       res.statusCode = 404;
       res.end('not found\n');
@@ -42,11 +60,38 @@ export function startMetricsServer(port: number, host: string, registry: Registr
         res.statusCode = 500;
         res.end(String(err));
       });
+  };
+  if (!secure) return listen(createServer(serve), port, host);
+  const server = createHttpsServer({ ...secure.cert, minVersion: 'TLSv1.2' }, (req, res) => {
+    secure
+      .check(req)
+      .then((outcome) => {
+        if (outcome.status === 200) return serve(req, res);
+        res.statusCode = outcome.status;
+        if (outcome.status === 401) res.setHeader('www-authenticate', 'Bearer');
+        res.end(`${outcome.message}\n`);
+      })
+      .catch((err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
   });
+  if (secure.reload) {
+    let current = secure.cert;
+    const timer = setInterval(() => {
+      const next = secure.reload?.();
+      if (next && (next.cert !== current.cert || next.key !== current.key)) {
+        server.setSecureContext({ ...next, minVersion: 'TLSv1.2' });
+        current = next;
+      }
+    }, secure.reloadMs ?? 60_000);
+    timer.unref();
+    server.once('close', () => clearInterval(timer));
+  }
   return listen(server, port, host);
 }
 
-function listen(server: Server, port: number, host: string): Promise<Server> {
+function listen<S extends NetServer>(server: S, port: number, host: string): Promise<S> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -35,4 +35,15 @@ describe('operator configuration', () => {
       /RENEW_DEADLINE_SECONDS/,
     );
   });
+
+  it('serves plain HTTP metrics by default and refuses a certificate directory without METRICS_SECURE', () => {
+    expect(loadConfig({})).toMatchObject({ METRICS_SECURE: false, METRICS_AUTH_CACHE_SECONDS: 60 });
+    expect(loadConfig({ METRICS_SECURE: 'true', METRICS_CERT_DIR: '/certs' }).METRICS_CERT_DIR).toBe(
+      '/certs',
+    );
+    expect(() => loadConfig({ METRICS_CERT_DIR: '/certs' })).toThrow(
+      /METRICS_CERT_DIR is set but METRICS_SECURE is not true/,
+    );
+    expect(() => loadConfig({ METRICS_SECURE: 'yes' })).toThrow(/METRICS_SECURE: /);
+  });
 });
