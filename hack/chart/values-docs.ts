@@ -1,5 +1,6 @@
 // Generates the values table of chart/README.md from the `# --` comments in chart/values.yaml, and
 // with --check fails when the committed table is stale or a value has no description.
+// --chart=operator/chart does the same for another chart of the repository.
 // A mapping with its own `# --` comment is documented as one value; one without is a section whose
 // keys are documented one by one. Usage: node hack/chart/values-docs.ts [--check]
 // The `# --` syntax is helm-docs', so the comments stay portable to it. helm-docs itself is not used:
@@ -10,7 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 
-const chartDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../chart');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const chartArg = process.argv.find((a) => a.startsWith('--chart='))?.slice('--chart='.length) ?? 'chart';
+const chartDir = path.resolve(repoRoot, chartArg);
+const readmeName = path.relative(repoRoot, path.join(chartDir, 'README.md'));
 const valuesFile = path.join(chartDir, 'values.yaml');
 const readmeFile = path.join(chartDir, 'README.md');
 const START =
@@ -97,16 +101,17 @@ if (start < 0 || end < start) throw new Error(`${readmeFile} lacks the markers $
 const updated = `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
 
 if (undocumented.length > 0) {
-  console.error(`values.yaml: no '# --' description for: ${undocumented.join(', ')}`);
+  console.error(`${chartArg}/values.yaml: no '# --' description for: ${undocumented.join(', ')}`);
   process.exit(1);
 }
 if (process.argv.includes('--check')) {
   if (updated !== readme) {
-    console.error('chart/README.md: the values table is stale; run `make chart-docs` and commit the result');
+    const make = chartArg === 'chart' ? 'make chart-docs' : 'make operator-chart-docs';
+    console.error(`${readmeName}: the values table is stale; run \`${make}\` and commit the result`);
     process.exit(1);
   }
-  console.log(`chart/README.md: values table is fresh (${rows.length} values)`);
+  console.log(`${readmeName}: values table is fresh (${rows.length} values)`);
 } else {
   fs.writeFileSync(readmeFile, updated);
-  console.log(`chart/README.md: wrote ${rows.length} values`);
+  console.log(`${readmeName}: wrote ${rows.length} values`);
 }

@@ -3,7 +3,7 @@
 OPERATOR_KUBECONFIG ?= $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 OPERATOR_JEST := node --experimental-vm-modules $(CURDIR)/node_modules/jest/bin/jest.js
 
-.PHONY: manifests verify-manifests install-yaml verify-install-yaml test-operator-chart run-operator test-operator-unit test-operator bench-operator
+.PHONY: manifests verify-manifests install-yaml verify-install-yaml operator-chart-docs test-operator-chart run-operator test-operator-unit test-operator bench-operator
 
 operator-build: deps
 	@npx tsc -b operator
@@ -24,7 +24,10 @@ install-yaml: $(TOOLS_BIN)/kubectl ## render manifests/ (kubectl kustomize) into
 verify-install-yaml: $(TOOLS_BIN)/kubectl ## fail when manifests/install.yaml is stale (run make install-yaml)
 	@hack/operator/install-yaml.sh --check
 
-test-operator-chart: $(HELM3) $(HELM4) $(TOOLS_BIN)/kubectl deps ## operator/chart: helm lint --strict (Helm 3 and 4), RBAC equal to manifests/, rendered values; install.yaml fresh
+operator-chart-docs: deps ## regenerate the values table of operator/chart/README.md from the comments in its values.yaml
+	@node hack/chart/values-docs.ts --chart=operator/chart
+
+test-operator-chart: $(HELM3) $(HELM4) $(KUBECONFORM) $(TOOLS_BIN)/kubectl deps ## operator/chart: helm lint --strict (Helm 3 and 4), RBAC equal to manifests/, rendered metrics options, values table and install.yaml fresh
 	@hack/operator/chart-check.sh
 
 run-operator: operator-build ## run the operator as a local process against the current KUBECONFIG (CRD applied first)

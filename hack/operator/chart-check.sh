@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make test-operator-chart: the operator's install artefacts, statically. helm lint --strict of
 # operator/chart (Helm 3 and 4, defaults and every ci/*.yaml); its RBAC rules equal to manifests/;
-# the values that change what is rendered (watched namespaces, leader election); manifests/install.yaml
-# up to date.
+# the values that change what is rendered (watched namespaces, leader election, the metrics options);
+# the README's values table and manifests/install.yaml up to date.
 set -euo pipefail
 LOG_TAG=operator-chart; source "$(dirname "$0")/../lib.sh"; source "$HACK_DIR/chart/tools.sh"
 need_tools "$HELM3" "$HELM4"
@@ -21,6 +21,7 @@ done
 render() { "$HELM4" template expressapp-operator "$CHART" --namespace expressapp-system "$@"; }
 render | node hack/operator/chart-rules.ts
 render --set 'watchNamespaces={shop,payments}' | node hack/operator/chart-rules.ts
+render --set metrics.secure.enabled=true | node hack/operator/chart-rules.ts
 
 # Watched namespaces: a Role and RoleBinding in each, no cluster-wide list or watch, the env set.
 out="$(render --set 'watchNamespaces={shop,payments}')"
@@ -41,5 +42,13 @@ grep -q 'image: "ghcr.io/express-sqlize/expressapp-operator:9.9.9"' <<<"$out" ||
 grep -q 'replicas: 3' <<<"$out" || die "replicaCount does not reach the Deployment"
 grep -q 'memory: 512Mi' <<<"$out" || die "resources do not reach the Deployment"
 log "leader election guard, schema, image/replicas/resources: as expected"
+
+# The metrics options (ServiceMonitor, secure metrics) object by object, under Helm 3 and 4.
+need_tools "$KUBECONFORM"
+node --test --test-reporter=dot hack/operator/chart-render-test.ts >/dev/null \
+  || node --test --test-reporter=spec hack/operator/chart-render-test.ts \
+  || die "hack/operator/chart-render-test.ts failed"
+log "metrics options: every ServiceMonitor option and metrics.secure rendered, kubeconform -strict, kustomize alike"
+node hack/chart/values-docs.ts --chart=operator/chart --check
 
 "$HACK_DIR/operator/install-yaml.sh" --check
