@@ -4,15 +4,14 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { startMetricsServer } from '../../src/runtime/health.js';
 import { OperatorMetrics } from '../../src/runtime/metrics.js';
 import { MetricsAuthenticator, type Reviewer, type UserInfo } from '../../src/runtime/metrics-auth.js';
 import { loadServingCert, selfSignedCert } from '../../src/runtime/tls.js';
+import { scrape } from '../support/scrape.js';
 
 /** Tokens known to the fake apiserver and the users allowed to get /metrics, with call counts. */
 class CountingReviewer implements Reviewer {
@@ -31,33 +30,6 @@ class CountingReviewer implements Reviewer {
     this.accessReviews++;
     return Promise.resolve(verb === 'get' && path === '/metrics' && this.readers.has(user.username));
   }
-}
-
-function scrape(
-  port: number,
-  token?: string,
-  ca?: string,
-): Promise<{ status: number; body: string; peerCert: X509Certificate | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/metrics',
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-        ...(ca ? { ca, servername: 'localhost' } : { rejectUnauthorized: false }),
-      },
-      (res) => {
-        // Read now: the socket is detached from the response by its end.
-        const peerCert = (res.socket as TLSSocket).getPeerX509Certificate();
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, peerCert }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('secure metrics', () => {
