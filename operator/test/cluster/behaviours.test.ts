@@ -106,7 +106,10 @@ describe('1. replica counts', () => {
     expect(envOf(d).REDIS_HOST).toBe('redis-a');
     // A conflict would show as ApplyFailed; RollingOut is expected while the two extra pods start.
     expect(readyCondition(await getApp('orders'))?.reason).not.toBe('ApplyFailed');
-    await eventually('Ready after the upgrades', async () => readyCondition(await getApp('orders'))?.status === 'True');
+    await eventually(
+      'Ready after the upgrades',
+      async () => readyCondition(await getApp('orders'))?.status === 'True',
+    );
   }, 60_000);
 
   it('switches to an HPA with spec.autoscaling and releases spec.replicas', async () => {
