@@ -18,6 +18,7 @@ import { accessLog } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { httpMetrics } from './middleware/http-metrics.js';
+import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { httpLimiters } from './middleware/rate-limit.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
 import { recordMountPath } from './middleware/route-pattern.js';
@@ -130,6 +131,7 @@ export function createApp(deps: AppDeps): Express {
     distributedRoutes(distributed, deps.auth, loggers.get('distributed')),
   );
 
+  app.use(methodNotAllowed(app));
   app.use(notFound());
   app.use(errorHandler(loggers.get('http')));
   return app;

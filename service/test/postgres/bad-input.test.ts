@@ -431,8 +431,8 @@ const cases: Case[] = [
     name: 'unknown method on a route',
     method: 'DELETE',
     path: '/api/v1/users',
-    status: 404,
-    type: 'not-found',
+    status: 405,
+    type: 'method-not-allowed',
   },
 ];
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PROBLEM_BASE } from '../../src/http/problem.js';
 import { startService, type TestService } from '../support/harness.js';
 
 describe('HTTP surface (SQLite)', () => {
@@ -149,6 +150,24 @@ describe('HTTP surface (SQLite)', () => {
     };
     expect(create.additionalProperties).toBe(false);
     expect(create.required).toEqual(expect.arrayContaining(['email', 'name', 'password']));
+  });
+
+  it('answers 405 with Allow for a method a path does not have, and 404 for a path it does not serve', async () => {
+    const admin = await s.login();
+    const allowOf = (res: { headers: Headers }) => (res.headers.get('allow') ?? '').split(', ').sort();
+    const users = await s.request('DELETE', '/api/v1/users', { token: admin });
+    expect(users.status).toBe(405);
+    expect(allowOf(users)).toEqual(['GET', 'HEAD', 'OPTIONS', 'POST']);
+    expect(users.body).toMatchObject({ type: `${PROBLEM_BASE}method-not-allowed`, status: 405 });
+    const one = await s.request('POST', '/api/v1/users/6f1c1ef6-7f4e-4a55-9a41-2b1b5d4b1d1e', {
+      token: admin,
+      body: {},
+    });
+    expect([one.status, allowOf(one)]).toEqual([405, ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'PUT']]);
+    const probe = await s.request('POST', '/live', { body: {} });
+    expect([probe.status, allowOf(probe)]).toEqual([405, ['GET', 'HEAD', 'OPTIONS']]);
+    const missing = await s.request('GET', '/api/v1/nothing-here');
+    expect([missing.status, missing.headers.get('allow')]).toEqual([404, null]);
   });
 
   it('serves Swagger UI at /docs from the service itself, under the same CSP, rendering /openapi.json', async () => {
