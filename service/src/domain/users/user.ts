@@ -19,6 +19,11 @@ export interface UserWithSecret extends User {
   passwordHash: string;
 }
 
+// bcrypt reads only the first 72 bytes of a password: a longer one would match any string sharing
+// its first 72 bytes, so it is refused rather than silently truncated.
+export const MAX_PASSWORD_BYTES = 72;
+export const PASSWORD_BYTES_RULE = 'password-bytes';
+
 export const SORTABLE_FIELDS = ['email', 'name', 'role', 'status', 'createdAt', 'updatedAt'] as const;
 export type SortField = (typeof SORTABLE_FIELDS)[number];
 

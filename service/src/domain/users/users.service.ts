@@ -3,10 +3,17 @@
 import { type Actor, requireOnUser, requirePermission } from '../rbac/permissions.js';
 import { type RuleFacts, type RulesEngine, emailDomain, passwordFacts } from '../rules/rules.js';
 import type { SessionRepository } from '../sessions/session.js';
-import { ForbiddenError, NotFoundError, PreconditionFailedError } from '../shared/errors.js';
+import {
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  RuleViolationError,
+} from '../shared/errors.js';
 import type { Logger, PasswordHasher } from '../shared/ports.js';
 import type { UnitOfWork } from '../shared/unit-of-work.js';
 import {
+  MAX_PASSWORD_BYTES,
+  PASSWORD_BYTES_RULE,
   type Role,
   type Status,
   USER_EVENTS_STREAM,
@@ -58,6 +65,7 @@ export class UsersService {
 
   async create(actor: Actor | 'system', input: CreateUserInput): Promise<User> {
     if (actor !== 'system') requirePermission(actor, 'users:create');
+    assertPasswordFits(input.password);
     return this.work.run(async ({ users, record }) => {
       await this.rules.check({
         operation: 'user.create',
@@ -81,6 +89,7 @@ export class UsersService {
   // Full and partial updates both land here; a full update simply carries every field.
   async update(actor: Writer, id: string, expectedVersion: number, input: UpdateUserInput): Promise<User> {
     requireOnUser(actor, 'update', id);
+    if (input.password !== undefined) assertPasswordFits(input.password);
     const updated = await this.work.run(async ({ users, record }) => {
       const current = await mustFind(users, id);
       if (current.version !== expectedVersion) throw stale(current.version);
@@ -199,4 +208,15 @@ function stale(currentVersion: number): PreconditionFailedError {
   return new PreconditionFailedError('the user was changed by someone else; fetch it again and retry', {
     currentVersion,
   });
+}
+
+// Not a configurable rule (a rules file cannot replace it): the limit is bcrypt's, and the schema
+// cannot state a length in bytes, so it is a 422 naming it like the rules.
+function assertPasswordFits(password: string): void {
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw new RuleViolationError(
+      PASSWORD_BYTES_RULE,
+      `a password may have at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (bcrypt reads no more)`,
+    );
+  }
 }

@@ -1,6 +1,6 @@
 // Users API schemas: request validation and the OpenAPI document come from these.
 import { z } from 'zod';
-import { ROLES, SORTABLE_FIELDS, STATUSES } from '../../domain/users/user.js';
+import { MAX_PASSWORD_BYTES, ROLES, SORTABLE_FIELDS, STATUSES } from '../../domain/users/user.js';
 
 // Control characters (NUL among them, which PostgreSQL would store as the text \0) have no place
 // in a name or an e-mail.
@@ -16,11 +16,10 @@ const decimal = (min: number, max: number) =>
     .regex(/^\d{1,7}$/, 'a decimal integer')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
-// bcrypt reads only the first 72 bytes, so longer passwords would be silently truncated.
-const password = z
-  .string()
-  .max(72)
-  .refine((p) => Buffer.byteLength(p) <= 72, 'must be at most 72 bytes');
+// A password of more than 72 characters is invalid; one of more than 72 bytes (fewer characters of
+// more than one byte each) is the users service's 422 password-bytes, since a schema cannot count
+// bytes.
+const password = z.string().max(MAX_PASSWORD_BYTES);
 
 // Proves a password change is made by the user, not just by someone holding their access token.
 const currentPassword = z
