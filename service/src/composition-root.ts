@@ -1,6 +1,7 @@
 // The composition root: the one module that knows the tsyringe container. It builds every adapter
 // and service (factories registered here, nothing decorated elsewhere) and hands the HTTP layer and
 // the runtime finished objects.
+import type { Express } from 'express';
 import fs from 'node:fs';
 import {
   type DependencyContainer,
@@ -49,6 +50,8 @@ export interface BuildOptions {
 
 export interface Composition {
   service: Service;
+  // The Express app the service serves (tests read its routes).
+  app: Express;
   database: Database;
   migrator: Migrator;
   loggers: LoggerProvider;
@@ -258,6 +261,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   });
   return {
     service,
+    app,
     database,
     migrator,
     loggers,

@@ -30,6 +30,8 @@ import { flagsRoutes } from './routes/flags.js';
 import { healthRoutes } from './routes/health.js';
 import { observabilityRoutes } from './routes/observability.js';
 import { userRoutes } from './routes/users.js';
+import { distributedBodies } from './schemas/distributed.js';
+import { userBodies } from './schemas/users.js';
 
 export interface AppDeps {
   config: Config;
@@ -97,7 +99,16 @@ export function createApp(deps: AppDeps): Express {
   );
   if (limiters.perClient && enabled('rate-limit')) app.use(limiters.perClient);
 
-  const openapi = buildOpenApiDocument({ title: config.service.name, version: deps.version });
+  // The config-dependent schemas are built once: the routes validate with them, the document shows them.
+  const userSchemas = userBodies(config.rules);
+  const distributedSchemas = distributedBodies(config.distributed);
+  const openapi = buildOpenApiDocument({
+    title: config.service.name,
+    version: deps.version,
+    config,
+    users: userSchemas,
+    distributed: distributedSchemas,
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -122,13 +133,13 @@ export function createApp(deps: AppDeps): Express {
     recordMountPath(),
     authenticate(deps.auth),
     ...(limiters.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
-    userRoutes(deps.users),
+    userRoutes(deps.users, userSchemas),
   );
   app.use('/api/v1/flags', recordMountPath(), flagsRoutes(distributed.flags, config.featureFlagsFile));
   app.use(
     '/distributed',
     recordMountPath(),
-    distributedRoutes(distributed, deps.auth, loggers.get('distributed')),
+    distributedRoutes(distributed, deps.auth, loggers.get('distributed'), distributedSchemas),
   );
 
   app.use(methodNotAllowed(app));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mountedRoutes } from '../../src/http/middleware/method-not-allowed.js';
 import { PROBLEM_BASE } from '../../src/http/problem.js';
 import { startService, type TestService } from '../support/harness.js';
 
@@ -150,6 +151,58 @@ describe('HTTP surface (SQLite)', () => {
     };
     expect(create.additionalProperties).toBe(false);
     expect(create.required).toEqual(expect.arrayContaining(['email', 'name', 'password']));
+  });
+
+  it('documents every route it mounts, and no route it does not', async () => {
+    const doc = await s.request<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json');
+    const documented = Object.entries(doc.body.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    // HEAD is Express's own answer for every GET route; the document lists the GET.
+    const mounted = mountedRoutes(s.composition.app).flatMap(({ methods, path }) =>
+      methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${path.replace(/:(\w+)/g, '{$1}')}`),
+    );
+    expect(new Set(mounted).size).toBeGreaterThan(30);
+    expect([...new Set(documented)].sort()).toEqual([...new Set(mounted)].sort());
+  });
+
+  it('documents the statuses the probes and operations answer, with the security schemes', async () => {
+    type Op = {
+      responses: Record<string, unknown>;
+      security?: Record<string, string[]>[];
+      requestBody?: unknown;
+    };
+    const doc = await s.request<{
+      paths: Record<string, Record<string, Op>>;
+      components: { securitySchemes: Record<string, { type: string }> };
+    }>('GET', '/openapi.json');
+    const op = (path: string, method = 'get') => doc.body.paths[path]?.[method] as Op;
+    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['bearer', 'refreshCookie']);
+    // What /live answers is what its schema allows.
+    const live = JSON.stringify(op('/live').responses['200']);
+    expect(live).toContain('"alive"');
+    expect((await s.request('GET', '/live')).body).toEqual({ status: 'alive' });
+    expect(JSON.stringify(op('/startup').responses['200'])).toContain('"started"');
+    // Every operation that needs a token lists 401 and 503 (the revoked-token list is read); every
+    // one taking a body lists 400 and 413, and 415 unless it is a DELETE.
+    for (const [path, item] of Object.entries(doc.body.paths)) {
+      for (const [method, o] of Object.entries(item)) {
+        const statuses = Object.keys(o.responses);
+        const bearer =
+          o.security?.some((r) => 'bearer' in r) && !o.security.some((r) => Object.keys(r).length === 0);
+        const wanted = [
+          ...(bearer ? ['401', '503'] : []),
+          ...(o.requestBody ? ['400', '413', ...(method === 'delete' ? [] : ['415'])] : []),
+        ];
+        expect([method, path, statuses]).toEqual([method, path, expect.arrayContaining(wanted)]);
+      }
+    }
+    expect(Object.keys(op('/api/v1/users', 'post').responses).sort()).toEqual(
+      ['201', '400', '401', '403', '409', '413', '415', '422', '429', '503'].sort(),
+    );
+    expect(Object.keys(op('/distributed/lock/{key}', 'delete').responses).sort()).toEqual(
+      ['204', '400', '401', '403', '409', '413', '429', '503'].sort(),
+    );
   });
 
   it('answers 405 with Allow for a method a path does not have, and 404 for a path it does not serve', async () => {

@@ -77,15 +77,23 @@ describe.each(dialects)('users API on %s', (dialect) => {
       body: { name: 'x' },
     });
     expect(noVersion.status).toBe(428);
+    // An If-Match and a body version that disagree cannot both be current.
+    const disagree = await s.request('PATCH', `/api/v1/users/${created.body.id}`, {
+      token: admin,
+      headers: { 'if-match': '"3"' },
+      body: { name: 'x', version: 2 },
+    });
+    expect(disagree.status).toBe(412);
 
     const staleDelete = await s.request('DELETE', `/api/v1/users/${created.body.id}`, {
       token: admin,
       headers: { 'if-match': '"1"' },
     });
     expect(staleDelete.status).toBe(412);
+    // The bare version is read as its ETag.
     const del = await s.request('DELETE', `/api/v1/users/${created.body.id}`, {
       token: admin,
-      headers: { 'if-match': '"3"' },
+      headers: { 'if-match': '3' },
     });
     expect(del.status).toBe(204);
     expect((await s.request('GET', `/api/v1/users/${created.body.id}`, { token: admin })).status).toBe(404);
@@ -204,8 +212,21 @@ describe.each(dialects)('users API on %s', (dialect) => {
     expect((await s.request('GET', `/api/v1/users/${eve.body.id}`, { token: promoted })).status).toBe(401);
   });
 
+  it('counts lengths in characters, as the OpenAPI document does: an emoji is one', async () => {
+    // 200 emoji are 400 UTF-16 code units, and 200 characters in JSON Schema and in PostgreSQL.
+    const name = '\u{1F642}'.repeat(200);
+    const ok = await create('emoji@example.test', { name });
+    expect([ok.status, ok.body.name]).toEqual([201, name]);
+    expect((await create('emoji2@example.test', { name: `${name}x` })).status).toBe(400);
+  });
+
   it('applies business rules as 422 naming the rule', async () => {
-    const weak = await create('weak@example.test', { password: 'short' });
+    // The policy's length is in the schema (and the OpenAPI document): a short password is invalid.
+    const short = await create('short@example.test', { password: 'Sh0rt-pw' });
+    expect(short.status).toBe(400);
+    expect(short.body).toMatchObject({ type: 'https://platform.sqlize.dev/problems/validation-error' });
+    expect(JSON.stringify(short.body)).toContain('body.password');
+    const weak = await create('weak@example.test', { password: 'alllowercase' });
     expect(weak.status).toBe(422);
     expect(weak.body).toMatchObject({
       rule: 'password-policy',

@@ -2,7 +2,6 @@
 // or their in-process twins).
 // Every endpoint but the demo rate limit needs the admin role: they reveal or change shared state.
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
 import type { AuthService } from '../../domain/auth/auth.service.js';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../../domain/shared/errors.js';
 import type { Logger } from '../../domain/shared/ports.js';
@@ -12,14 +11,8 @@ import type { DistributedRuntime } from '../../runtime/distributed.js';
 import { adminOnly, authenticate, requireAdmin } from '../middleware/authenticate.js';
 import { clientKey, rateLimit } from '../middleware/rate-limit.js';
 import { HttpProblem } from '../problem.js';
+import { ChannelParams, type DistributedBodies, KeyParams } from '../schemas/distributed.js';
 import { parse } from '../validation.js';
-
-const KeyParams = z.object({
-  key: z.string().regex(/^[A-Za-z0-9:_.-]{1,200}$/, 'letters, digits and :_.- only, at most 200'),
-});
-const ChannelParams = z.object({
-  channel: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a lower-case stream name'),
-});
 
 // What administrators publish goes to streams of its own, never to a domain stream (users, ...):
 // a hand-made user.deleted must not be indistinguishable from the real one.
@@ -52,25 +45,16 @@ async function needsRedis<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function distributedRoutes(d: DistributedRuntime, auth: AuthService, log: Logger): Router {
+export function distributedRoutes(
+  d: DistributedRuntime,
+  auth: AuthService,
+  log: Logger,
+  bodies: DistributedBodies,
+): Router {
   const router = Router();
   const limits = d.config.distributed;
   const cacheKey = (key: string) => `kv:${key}`;
-  const CacheBody = z.strictObject({
-    value: z.unknown(),
-    ttlSeconds: z.number().int().min(1).max(limits.cache.maxTtlSeconds).default(limits.cache.ttlSeconds),
-  });
-  const LockBody = z.strictObject({
-    ttlMs: z.number().int().min(100).max(600_000).default(limits.lock.ttlMs),
-    retries: z.number().int().min(0).max(100).default(limits.lock.retries),
-  });
-  const UnlockBody = z.strictObject({
-    token: z.string().regex(/^[0-9a-f]{32}$/, 'the token from the grant'),
-  });
-  const EventBody = z.strictObject({
-    type: z.string().regex(/^[a-z][a-zA-Z0-9_.-]{0,99}$/),
-    payload: z.unknown().default(null),
-  });
+  const { CacheBody, LockBody, UnlockBody, EventBody } = bodies;
 
   // A demo limiter of its own (10 per minute per client), so trying it never eats the real budget.
   const demo = { points: 10, durationSeconds: 60 };

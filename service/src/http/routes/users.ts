@@ -1,11 +1,11 @@
 // /api/v1/users: list, get, create, replace, patch, delete with ETag/If-Match concurrency.
 import { Router, type Request, type Response } from 'express';
-import { PreconditionRequiredError } from '../../domain/shared/errors.js';
+import { PreconditionFailedError, PreconditionRequiredError } from '../../domain/shared/errors.js';
 import type { SortField, User, UserListQuery } from '../../domain/users/user.js';
 import type { UsersService } from '../../domain/users/users.service.js';
 import { HttpProblem } from '../problem.js';
 import { IdParams } from '../schemas/common.js';
-import { CreateUserBody, ListUsersQuery, PatchUserBody, ReplaceUserBody } from '../schemas/users.js';
+import { IF_MATCH_PATTERN, ListUsersQuery, type UserBodies } from '../schemas/users.js';
 import { parse } from '../validation.js';
 import { principalOf } from '../middleware/authenticate.js';
 
@@ -15,11 +15,14 @@ export const etagOf = (user: Pick<User, 'version'>) => `"${user.version}"`;
 function expectedVersion(req: Request, bodyVersion: number | undefined): number | undefined {
   const header = req.get('if-match');
   if (header === undefined) return bodyVersion;
-  const m = /^(?:W\/)?"(\d+)"$/.exec(header.trim());
+  const m = IF_MATCH_PATTERN.exec(header.trim());
   if (!m) throw new HttpProblem('validation-error', 'If-Match must be an ETag of this API, like "3"');
-  const version = Number(m[1]);
+  const version = Number(m[1] ?? m[2]);
   if (bodyVersion !== undefined && bodyVersion !== version) {
-    throw new HttpProblem('validation-error', 'If-Match and body version disagree');
+    // At most one of the two can be the current version, so the write's precondition fails.
+    throw new PreconditionFailedError(
+      `If-Match names version ${version} and the body version ${bodyVersion}: at least one is stale`,
+    );
   }
   return version;
 }
@@ -64,7 +67,10 @@ function listLinks(
   };
 }
 
-export function userRoutes(users: UsersService): Router {
+export function userRoutes(
+  users: UsersService,
+  { CreateUserBody, ReplaceUserBody, PatchUserBody }: UserBodies,
+): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {

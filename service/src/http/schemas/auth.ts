@@ -1,10 +1,10 @@
 // Auth API schemas.
 import { z } from 'zod';
-import { UserSchema } from './users.js';
+import { UserSchema, email } from './users.js';
 
 export const LoginBody = z
   .object({
-    email: z.email().max(320),
+    email,
     password: z.string().min(1).max(1024),
     deviceToken: z.string().min(1).max(4096).optional().meta({
       description: 'from an earlier login (also sent as the esp_device cookie): see the login limits',
@@ -53,4 +53,4 @@ export const SessionSchema = z
   })
   .meta({ id: 'Session' });
 
-export const SessionIdParams = z.object({ id: z.uuid() }).strict();
+export const SessionIdParams = z.object({ id: z.uuid().meta({ description: 'session id' }) }).strict();

@@ -16,22 +16,32 @@ export const ProblemSchema = z
 
 export const IdParams = z.object({ id: z.uuid().meta({ description: 'user id' }) }).strict();
 
+const CheckSchema = z.object({
+  status: z.enum(['up', 'down']),
+  critical: z.boolean(),
+  durationMs: z.number(),
+  error: z.string().optional(),
+});
+const HealthStatus = z.enum(['up', 'degraded', 'down']);
+const Checks = z.record(z.string(), CheckSchema).meta({ description: 'shown to administrators only' });
+
+export const StartupSchema = z.object({ status: z.enum(['started', 'starting']) }).meta({ id: 'Startup' });
+export const LiveSchema = z.object({ status: z.literal('alive') }).meta({ id: 'Live' });
+export const ReadySchema = z
+  .object({
+    status: HealthStatus,
+    phase: z.enum(['starting', 'serving', 'draining', 'closing']),
+    checks: Checks.optional(),
+  })
+  .meta({ id: 'Ready' });
 export const HealthSchema = z
   .object({
-    status: z.enum(['up', 'degraded', 'down']),
+    status: HealthStatus,
     service: z.string().optional(),
     region: z.string().optional(),
     zone: z.string().optional(),
     uptimeSeconds: z.number().optional(),
-    timestamp: z.string().optional(),
-    checks: z.record(
-      z.string(),
-      z.object({
-        status: z.enum(['up', 'down']),
-        critical: z.boolean(),
-        durationMs: z.number(),
-        error: z.string().optional(),
-      }),
-    ),
+    timestamp: z.iso.datetime().optional(),
+    checks: Checks.optional(),
   })
-  .meta({ id: 'Health' });
+  .meta({ id: 'Health', description: 'the status; the rest for administrators only' });
