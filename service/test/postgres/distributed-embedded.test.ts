@@ -105,6 +105,32 @@ describe.each(dialects)('distributed features, embedded, on %s', (dialect) => {
     expect((await OutboxEvent!.findAll({})).length).toBe(count);
   });
 
+  it('gives parallel writers one event per committed change and none for a refused one, relayed in order', async () => {
+    const { OutboxEvent } = s.composition.database.sequelize.models as Record<
+      string,
+      { findAll(o: object): Promise<{ get(k: string): unknown }[]> }
+    >;
+    // 20 addresses, 5 of them twice: 20 creates commit, 5 are refused as duplicates, all at once.
+    const emails = Array.from({ length: 25 }, (_, i) => `parallel-${i % 20}@example.test`);
+    const answers = await Promise.all(emails.map((email) => create(email)));
+    const created = answers.filter((a) => a.status === 201).map((a) => a.body.id);
+    expect(created).toHaveLength(20);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(5);
+    const ours = async () =>
+      (await OutboxEvent!.findAll({ order: [['seq', 'ASC']] })).filter((r) =>
+        created.some((id) => String(r.get('payload')).includes(id)),
+      );
+    await waitFor('the relay', async () => (await ours()).every((r) => r.get('publishedAt') !== null));
+    const rows = await ours();
+    expect(rows.map((r) => r.get('type'))).toEqual(created.map(() => 'user.created'));
+    expect(new Set(rows.map((r) => JSON.parse(String(r.get('payload'))).id as string))).toEqual(
+      new Set(created),
+    );
+    // Relayed in the order they were written: publication times follow the outbox order.
+    const published = rows.map((r) => new Date(r.get('publishedAt') as string).getTime());
+    expect(published).toEqual([...published].sort((a, b) => a - b));
+  });
+
   it('exposes the live flags and follows the file', async () => {
     const first = await s.request<{ flags: Record<string, boolean>; revision: string }>(
       'GET',
