@@ -127,7 +127,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   health.register(diskCheck(config.stateDir, config.health.diskMinFreeMb));
   const metricsServer =
     config.metrics.enabled && config.metrics.port !== undefined
-      ? new MetricsServer(metrics, config.metrics.path, config.host, config.metrics.port)
+      ? new MetricsServer(metrics, config.metrics.path, config.host, config.metrics.port, loggers.get('app'))
       : undefined;
   const lifecycle = new Lifecycle();
   // Redis-backed when REDIS_URL/REDIS_HOST is set, in-process otherwise (runtime/distributed.ts).
@@ -141,8 +141,9 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     check: () => distributed.ping(),
   });
   // Cache, lock, rate-limit, breaker and outbox counters live in the distributed parts; their
-  // registry is served with the service's at /metrics and /distributed/metrics.
-  metrics.include(distributedMetrics(distributed, config.metrics.prefix));
+  // registry is served with the service's at /metrics and /distributed/metrics. Its database reads
+  // are bounded like the health checks', so a scrape answers while the database does not.
+  metrics.include(distributedMetrics(distributed, config.metrics.prefix, config.health.timeoutMs));
 
   // The domain's object graph: each part is built once, on first resolution, from its factory. A
   // child container per composition, so tests can run several services in one process.

@@ -20,7 +20,27 @@ function follow(
   seen.set(key, now);
 }
 
-export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Registry {
+// The gauges of one scrape are collected together: they share the read in flight, and a read that
+// fails or outlasts timeoutMs yields undefined instead of an error.
+function oneReadPerScrape<T>(read: () => Promise<T>, timeoutMs: number): () => Promise<T | undefined> {
+  let inFlight: Promise<T | undefined> | undefined;
+  return () =>
+    (inFlight ??= new Promise<T | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      read()
+        .then(
+          (value) => resolve(value),
+          () => resolve(undefined),
+        )
+        .finally(() => clearTimeout(timer));
+    }).finally(() => (inFlight = undefined)));
+}
+
+export function distributedMetrics(
+  d: DistributedRuntime,
+  prefix = 'esp_',
+  outboxReadTimeoutMs = 1000,
+): Registry {
   const registry = new Registry();
   const seen = new Map<string, number>();
   const cache = d.cache.stats;
@@ -86,20 +106,29 @@ export function distributedMetrics(d: DistributedRuntime, prefix = 'esp_'): Regi
       follow(this, {}, () => d.relay.totals.published, seen);
     },
   });
+  // Both outbox gauges come from one bounded read of the database per scrape. While the database is
+  // down or slow they are left out of the scrape (not stale, and never failing it): the scrape must
+  // go on answering then, because it is what tells Prometheus that the database is down.
+  const relayStats = oneReadPerScrape(() => d.relay.stats(), outboxReadTimeoutMs);
   new Gauge({
     name: `${prefix}outbox_pending`,
-    help: 'Outbox rows not yet relayed',
+    help: 'Outbox rows not yet relayed (absent while the database cannot be read)',
     registers: [registry],
     async collect() {
-      this.set((await d.relay.stats()).pending);
+      const stats = await relayStats();
+      // remove() of the unlabelled series leaves the sample out; reset() would report 0.
+      if (stats) this.set(stats.pending);
+      else this.remove();
     },
   });
   new Gauge({
     name: `${prefix}outbox_lag_seconds`,
-    help: 'Age of the oldest outbox row not yet relayed',
+    help: 'Age of the oldest outbox row not yet relayed (absent while the database cannot be read)',
     registers: [registry],
     async collect() {
-      this.set((await d.relay.stats()).oldestPendingAgeMs / 1000);
+      const stats = await relayStats();
+      if (stats) this.set(stats.oldestPendingAgeMs / 1000);
+      else this.remove();
     },
   });
   new Gauge({

@@ -2,6 +2,7 @@
 // that the Service/Ingress never exposes.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../domain/shared/ports.js';
 import type { Metrics } from '../infrastructure/metrics/metrics.js';
 
 export class MetricsServer {
@@ -12,6 +13,7 @@ export class MetricsServer {
     private readonly path: string,
     private readonly host: string,
     private readonly portNumber: number,
+    private readonly log: Logger,
   ) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
@@ -22,7 +24,15 @@ export class MetricsServer {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const body = await this.metrics.text();
+    let body: string;
+    try {
+      body = await this.metrics.text();
+    } catch (err) {
+      // A failed collection is answered, never left as a rejection that would end the process.
+      this.log.error('metrics collection failed', { error: err });
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+      return;
+    }
     res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' }).end(body);
   }
 

@@ -1,10 +1,18 @@
 // PostgreSQL stopped while serving: /ready turns false and API calls answer 503 problem+json
-// quickly, the process stays alive, and everything recovers without a restart.
+// quickly, the metrics go on being served (they are how Prometheus learns that the database is
+// down), the process stays alive, and everything recovers without a restart.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgDatabase, pgAdminUrl } from '../support/harness.js';
-import { FAULT_ENV, SERVICE_DIR, loginAdmin, startServer, type Server } from '../support/processes.js';
+import {
+  FAULT_ENV,
+  SERVICE_DIR,
+  freePort,
+  loginAdmin,
+  startServer,
+  type Server,
+} from '../support/processes.js';
 
 function pgctl(command: 'stop' | 'start'): void {
   execFileSync(path.join(SERVICE_DIR, '..', 'hack', 'postgres.sh'), [command], {
@@ -24,11 +32,14 @@ describe('PostgreSQL outage while serving', () => {
   let server: Server;
   let base: string;
   let token: string;
+  let metricsPort: number;
 
   beforeAll(async () => {
     db = await createPgDatabase();
+    metricsPort = await freePort();
     server = await startServer({
       DATABASE_URL: db.url,
+      METRICS_PORT: String(metricsPort),
       ...FAULT_ENV,
       SHUTDOWN_DELAY_MS: '0',
       HEALTH_CHECK_TIMEOUT_MS: '1000',
@@ -77,6 +88,18 @@ describe('PostgreSQL outage while serving', () => {
       });
       expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|SELECT|127\.0\.0\.1/);
     }
+    // The scrape of the metrics port answers in time, says the database check is down, and leaves
+    // out the gauges that need the database instead of failing.
+    const scrape = await timed(async () => {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      return { status: res.status, body: await res.text() };
+    });
+    expect(scrape.value.status).toBe(200);
+    expect(scrape.ms).toBeLessThan(3000);
+    expect(scrape.value.body).toContain('esp_health_check_up{check="database",critical="true"} 0');
+    expect(scrape.value.body).not.toMatch(/^esp_outbox_pending /m);
+    // A rejection would end the process on the next turn of the event loop: give it that time.
+    await new Promise((r) => setTimeout(r, 500));
     expect((await fetch(`${base}/live`)).status).toBe(200);
     expect(server.child.exitCode).toBeNull();
 
@@ -91,7 +114,11 @@ describe('PostgreSQL outage while serving', () => {
     expect(status).toBe(200);
     expect((await me()).status).toBe(200);
     expect((await sessions()).status).toBe(200);
+    const recovered = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(recovered).toMatch(/^esp_outbox_pending \d+$/m);
     expect(server.child.exitCode).toBeNull();
-    process.stdout.write(`postgres outage: /ready answered 503 in ${ready.ms} ms\n`);
+    process.stdout.write(
+      `postgres outage: /ready answered 503 in ${ready.ms} ms, the metrics port in ${scrape.ms} ms\n`,
+    );
   }, 90_000);
 });
