@@ -69,7 +69,7 @@ IMAGE_BUILD_ARGS = --build-arg VERSION=$(IMAGE_VERSION) \
   --build-arg BUILD_DATE=$$(date -u +%Y-%m-%dT%H:%M:%SZ)
 export SERVICE_IMAGE
 
-.PHONY: docker-base image-build image-build-service image-build-operator image-push test-image
+.PHONY: docker-base image-build image-build-service image-build-operator image-push test-image test-publish
 
 docker-base: ## start a Docker engine if none answers and build the local node:24-bookworm-slim stand-in
 	@hack/docker-base.sh
@@ -111,6 +111,10 @@ image-push: image-build ## build both images and push them to REGISTRY (make ima
 test-image: image-build-service ## run the service image read-only and non-root: migrate, GET /health and /ready = 200, clean exit on SIGTERM
 	@hack/test-image.sh $(SERVICE_IMAGE)
 TEST_TIERS_INTEGRATION += test-image
+
+test-publish: $(HELM4) ## a release against a throw-away OCI registry on loopback: make image-push and helm push of both charts, pulled back and checked
+	@hack/test-publish.sh
+TEST_TIERS_INTEGRATION += test-publish
 
 .PHONY: test-e2e-chart
 test-e2e-chart: deps tools ## the chart on the local control plane with Helm 3 and 4: install shape, governed hand-over, uninstall
