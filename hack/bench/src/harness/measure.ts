@@ -41,7 +41,9 @@ async function start(subject: Subject, o: MeasureOptions): Promise<Running> {
     o.serverCpus,
     join(o.logDir, `${subject.id}.log`),
   );
-  const loadStarted = Date.now();
+  // The profile's load window opens once the subject is ready and prepared: start-up (module
+  // loading through the tracing loader hooks, migrations, seeding) is not the request path.
+  let loadStarted = Date.now();
   const stop = async () => {
     const stopping = Date.now();
     await proc.stop();
@@ -55,6 +57,7 @@ async function start(subject: Subject, o: MeasureOptions): Promise<Running> {
   try {
     await waitUntilReady(subject.label, base + subject.readyPath, proc.child);
     const { path, headers } = await subject.prepare(ctx);
+    loadStarted = Date.now();
     return {
       subject,
       stop,
