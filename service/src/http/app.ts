@@ -14,13 +14,12 @@ import type { DistributedRuntime } from '../runtime/distributed.js';
 import type { HealthRegistry } from '../runtime/health-registry.js';
 import type { Lifecycle } from '../runtime/lifecycle.js';
 import { apiDocs } from './api-docs.js';
-import { accessLog } from './middleware/access-log.js';
 import { authenticate } from './middleware/authenticate.js';
 import { errorHandler, notFound } from './middleware/errors.js';
-import { httpMetrics } from './middleware/http-metrics.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { httpLimiters } from './middleware/rate-limit.js';
 import { requestContextMiddleware } from './middleware/request-context.js';
+import { observeRequests } from './middleware/request-observer.js';
 import { recordMountPath } from './middleware/route-pattern.js';
 import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './middleware/transport.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -66,8 +65,11 @@ export function createApp(deps: AppDeps): Express {
   }
   if (enabled('request-id')) app.use(requestContextMiddleware());
   // METRICS_ENABLED=false switches the HTTP histogram off with the endpoints.
-  if (config.metrics.enabled && enabled('metrics')) app.use(httpMetrics(deps.metrics));
-  if (enabled('access-log')) app.use(accessLog(loggers.get('http')));
+  const observer = observeRequests({
+    metrics: config.metrics.enabled && enabled('metrics') ? deps.metrics : undefined,
+    accessLog: enabled('access-log') ? loggers.get('http') : undefined,
+  });
+  if (observer) app.use(observer);
   app.use(connectionCloseWhenClosing(lifecycle));
   // HSTS is always sent (helmet's default); the redirect is opt-in for deployments behind TLS.
   if (enabled('helmet')) app.use(helmet());
