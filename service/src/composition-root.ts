@@ -12,6 +12,7 @@ import {
 import type { Config } from './config/config.js';
 import { resolveJwtSecret } from './config/jwt-secret.js';
 import { AuthService } from './domain/auth/auth.service.js';
+import { EventsService } from './domain/events/events.service.js';
 import { RulesEngine, loadRules } from './domain/rules/rules.js';
 import { SessionsService } from './domain/sessions/sessions.service.js';
 import { systemClock, type Clock, type LoggerProvider } from './domain/shared/ports.js';
@@ -178,8 +179,8 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     (r) =>
       new SequelizeUnitOfWork(database, async (events) => {
         await r.resolve(CachedUserRepository).forgetChanged(events);
-        // Relay the events now instead of at the next tick.
-        if (events.length > 0) distributed.relay.poke();
+        // Relay the events now instead of at the next tick; subscribers reading the outbox look now.
+        if (events.length > 0) distributed.committed();
       }),
   );
   single(
@@ -225,6 +226,16 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
       ),
   );
   single(SessionsService, (r) => new SessionsService(r.resolve(CachedSessionRepository), clock));
+  single(
+    EventsService,
+    (r) =>
+      new EventsService(
+        distributed.feed,
+        r.resolve(AuthService),
+        { recheckMs: config.eventStreams.authRecheckMs },
+        loggers.get('events'),
+      ),
+  );
 
   const users = c.resolve(UsersService);
   const app = createApp({
@@ -235,6 +246,7 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
     auth: c.resolve(AuthService),
     users,
     sessions: c.resolve(SessionsService),
+    events: c.resolve(EventsService),
     // The image sets APP_VERSION from its build argument; package.json otherwise.
     version: config.build.version ?? serviceVersion(),
     metrics,

@@ -135,6 +135,11 @@ const envSchema = z
     LOCK_RETRY_DELAY_MS: int(1, 60_000).default(100),
     EVENTS_MAX_DELIVERIES: int(1, 100).default(5),
     OUTBOX_RELAY_INTERVAL_MS: int(10, 600_000).default(500),
+    // Event streams to clients (SSE /api/v1/events, GraphQL subscriptions).
+    EVENTS_HEARTBEAT_MS: int(100, 600_000).default(15_000),
+    EVENTS_AUTH_RECHECK_MS: int(100, 600_000).default(5000),
+    EVENTS_MAX_BUFFER_BYTES: int(1024, 64 * 1_048_576).default(1_048_576),
+    EVENTS_RETRY_MS: int(100, 600_000).default(3000),
 
     JWT_SECRET: optionalString,
     JWT_EXPIRES_IN: duration('15m'),
@@ -283,6 +288,15 @@ function toConfig(e: Env) {
       },
       lock: { ttlMs: e.LOCK_TTL_MS, retries: e.LOCK_RETRIES, retryDelayMs: e.LOCK_RETRY_DELAY_MS },
       events: { maxDeliveries: e.EVENTS_MAX_DELIVERIES, relayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS },
+    },
+    // Long-lived event streams: a comment line every heartbeatMs keeps proxies from closing an idle
+    // connection; the token is checked again every authRecheckMs; a client whose unsent output
+    // passes maxBufferBytes is disconnected; retryMs is the reconnect delay a client is told.
+    eventStreams: {
+      heartbeatMs: e.EVENTS_HEARTBEAT_MS,
+      authRecheckMs: e.EVENTS_AUTH_RECHECK_MS,
+      maxBufferBytes: e.EVENTS_MAX_BUFFER_BYTES,
+      retryMs: e.EVENTS_RETRY_MS,
     },
     jwt: {
       secret: e.JWT_SECRET,

@@ -6,6 +6,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Config, SwitchableMiddleware } from '../config/config.js';
 import type { AuthService } from '../domain/auth/auth.service.js';
+import type { EventsService } from '../domain/events/events.service.js';
 import type { SessionsService } from '../domain/sessions/sessions.service.js';
 import type { LoggerProvider } from '../domain/shared/ports.js';
 import type { UsersService } from '../domain/users/users.service.js';
@@ -25,6 +26,7 @@ import { connectionCloseWhenClosing, httpsRedirect, requireJsonBody } from './mi
 import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth.js';
 import { distributedRoutes } from './routes/distributed.js';
+import { eventRoutes } from './routes/events.js';
 import { flagsRoutes } from './routes/flags.js';
 import { healthRoutes } from './routes/health.js';
 import { observabilityRoutes } from './routes/observability.js';
@@ -40,6 +42,7 @@ export interface AppDeps {
   auth: AuthService;
   users: UsersService;
   sessions: SessionsService;
+  events: EventsService;
   version: string;
   // /metrics, /distributed/{metrics,config,info}.
   metrics: Metrics;
@@ -136,6 +139,12 @@ export function createApp(deps: AppDeps): Express {
     authenticate(deps.auth),
     ...(limiters.perUser && enabled('rate-limit') ? [limiters.perUser] : []),
     userRoutes(deps.users, userSchemas),
+  );
+  app.use(
+    '/api/v1/events',
+    recordMountPath(),
+    authenticate(deps.auth),
+    eventRoutes(deps.events, lifecycle, config.eventStreams, loggers.get('events')),
   );
   app.use('/api/v1/flags', recordMountPath(), flagsRoutes(distributed.flags, config.featureFlagsFile));
   app.use(

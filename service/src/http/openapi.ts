@@ -435,6 +435,33 @@ export function buildOpenApiDocument({ title, version, config, users, distribute
 
   operation({
     method: 'get',
+    path: '/api/v1/events',
+    tag: 'events',
+    summary: 'the users’ domain events as Server-Sent Events: an admin every user’s, a user their own',
+    description: [
+      'A stream that stays open. Each event is `id: <cursor>`, `event: user.created|user.updated|user.deleted`',
+      'and `data: {"id","type","payload":{"id","version"},"occurredAt"}`; `: heartbeat` comment lines come every',
+      'EVENTS_HEARTBEAT_MS. Reconnect with `Last-Event-ID` set to the last id received (EventSource does) to get',
+      'exactly the events after it. The service ends the stream with `event: close`, data `{"reason","detail"}`:',
+      '`unauthorized` (token revoked or expired, session ended, account disabled or deleted; checked every',
+      'EVENTS_AUTH_RECHECK_MS and at once on an event about the caller), `slow-consumer` (more than',
+      'EVENTS_MAX_BUFFER_BYTES waiting unread), `shutdown` (with a `retry:` hint) or `error` (the feed is unreachable).',
+    ].join(' '),
+    access: 'user',
+    limited: true,
+    request: {
+      headers: z.object({
+        'Last-Event-ID': z
+          .string()
+          .regex(/^\d{1,20}(-\d{1,20})?$/)
+          .optional()
+          .meta({ description: 'the id of the last event received; 400 when it is not an id of this feed' }),
+      }),
+    },
+    responses: { 200: text('text/event-stream', 'the event stream') },
+  });
+  operation({
+    method: 'get',
     path: '/api/v1/flags',
     tag: 'operations',
     summary: "this replica's live feature flags and where they came from",

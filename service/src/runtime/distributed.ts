@@ -11,6 +11,9 @@ import {
   type RateLimiterFactory,
 } from '../infrastructure/rate-limit/rate-limiter.js';
 import { OutboxRelay } from '../infrastructure/db/outbox.js';
+import { OutboxLog } from '../infrastructure/db/outbox-log.js';
+import { LogFanout } from '../infrastructure/events/fanout.js';
+import { USER_EVENTS_STREAM } from '../domain/users/user.js';
 import { FLAG_DEFAULTS, FileFeatureFlags } from '../infrastructure/flags/feature-flags.js';
 import { type Broadcaster, LocalBroadcaster, RedisBroadcaster } from '../infrastructure/redis/broadcast.js';
 import { TieredCache } from '../infrastructure/redis/cache.js';
@@ -23,6 +26,7 @@ import {
 import { type EventBus, InProcessEventBus, RedisStreamBus } from '../infrastructure/redis/event-bus.js';
 import { type DistributedLock, InProcessLock, RedisLock } from '../infrastructure/redis/lock.js';
 import { RedisRateLimiterFactory } from '../infrastructure/redis/rate-limit.js';
+import { RedisStreamLog } from '../infrastructure/redis/stream-log.js';
 import { type RedisStatus, probeRedisStatus } from '../infrastructure/redis/status.js';
 import { type Breaker, BreakerRegistry } from '../infrastructure/resilience/breaker.js';
 
@@ -39,6 +43,11 @@ export class DistributedRuntime {
   readonly bus: EventBus;
   readonly flags: FileFeatureFlags;
   readonly relay: OutboxRelay;
+  // The users' events for subscribers (SSE, GraphQL subscriptions): read from the Redis stream
+  // the relay fills when Redis is configured, from the outbox table otherwise.
+  readonly feed: LogFanout;
+  private readonly outboxLog?: OutboxLog;
+  private readonly feedConnection?: Redis;
 
   constructor(
     readonly config: Config,
@@ -80,11 +89,21 @@ export class DistributedRuntime {
         prefix,
         loggers.get('events'),
       );
+      this.feedConnection = createRedisConnection({ ...settings, commandTimeoutMs: 10_000 }, 'feed', log);
+      this.feed = new LogFanout(
+        new RedisStreamLog(redis, this.feedConnection, `${prefix}events:${USER_EVENTS_STREAM}`),
+        { log: loggers.get('events') },
+      );
     } else {
       this.lock = new InProcessLock();
       this.rateLimiters = new MemoryRateLimiterFactory();
       this.broadcaster = new LocalBroadcaster();
       this.bus = new InProcessEventBus();
+      this.outboxLog = new OutboxLog(sequelize, USER_EVENTS_STREAM);
+      this.feed = new LogFanout(this.outboxLog, {
+        waitMs: config.distributed.events.relayIntervalMs,
+        log: loggers.get('events'),
+      });
     }
     const c = config.distributed.cache;
     this.cache = new TieredCache({
@@ -131,14 +150,27 @@ export class DistributedRuntime {
   async start(): Promise<void> {
     await Promise.all([this.cache.start(), this.flags.start(this.broadcaster, this.flagsChannel)]);
     this.relay.start();
+    this.feed.start();
+  }
+
+  // A unit of work committed here: subscribers reading the outbox table look now.
+  committed(): void {
+    this.relay.poke();
+    this.outboxLog?.poke();
   }
 
   async stop(): Promise<void> {
+    const feedStopped = this.feed.stop();
+    // Ends the reader's blocking XREAD now instead of at its timeout.
+    this.feedConnection?.disconnect();
+    await feedStopped;
     await this.relay.stop();
     await Promise.allSettled([this.cache.stop(), this.flags.stop()]);
     this.breakers.shutdown();
     await Promise.all(
-      [this.redis, this.subscriber, ...this.consumers].filter((c): c is Redis => !!c).map(closeQuietly),
+      [this.redis, this.subscriber, this.feedConnection, ...this.consumers]
+        .filter((c): c is Redis => !!c)
+        .map(closeQuietly),
     );
   }
 

@@ -18,9 +18,20 @@ export class Lifecycle {
     if (this.current === 'starting' || this.current === 'serving') this.current = 'draining';
   }
 
+  private readonly closingListeners = new Set<() => void>();
+
   // The listener is closed: responses ask clients to drop their keep-alive connections.
   close(): void {
+    if (this.current === 'closing') return;
     this.current = 'closing';
+    for (const listener of this.closingListeners) listener();
+  }
+
+  // Long-lived responses (event streams) end themselves here, with a reconnect hint, so the
+  // shutdown does not wait for them until its deadline. Answers the unsubscribe.
+  onClosing(listener: () => void): () => void {
+    this.closingListeners.add(listener);
+    return () => this.closingListeners.delete(listener);
   }
 
   get isStarted(): boolean {

@@ -9,7 +9,10 @@ export type Permission =
   | 'users:read:own'
   | 'users:update:any'
   | 'users:update:own'
-  | 'users:delete:any';
+  | 'users:delete:any'
+  // The users' domain events: every user's, or only those about oneself.
+  | 'users:events:any'
+  | 'users:events:own';
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: [
@@ -20,8 +23,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'users:update:any',
     'users:update:own',
     'users:delete:any',
+    'users:events:any',
+    'users:events:own',
   ],
-  user: ['users:read:own', 'users:update:own'],
+  user: ['users:read:own', 'users:update:own', 'users:events:own'],
 };
 
 export interface Actor {

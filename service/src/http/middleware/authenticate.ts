@@ -4,7 +4,7 @@ import type { AuthService, Principal } from '../../domain/auth/auth.service.js';
 import { ForbiddenError, UnauthorizedError } from '../../domain/shared/errors.js';
 import { requestContext } from '../../infrastructure/logging/request-context.js';
 
-function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: Request): string | undefined {
   const header = req.get('authorization');
   // Auth schemes are case-insensitive (RFC 9110, section 11.1).
   return header ? /^bearer +([\w-]+\.[\w-]+\.[\w-]*)$/i.exec(header)?.[1] : undefined;

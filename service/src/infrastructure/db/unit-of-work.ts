@@ -12,6 +12,9 @@ import type { Database } from './database.js';
 import { Outbox } from './outbox.js';
 import { SequelizeUserRepository } from './repositories/user.repository.js';
 
+// An arbitrary constant naming the lock (pg_advisory_xact_lock takes a 64-bit key).
+const OUTBOX_ORDER_LOCK = 0x6f7574626f78;
+
 export type CommittedListener = (events: DomainEventDraft[]) => Promise<void>;
 
 export class SequelizeUnitOfWork implements UnitOfWork {
@@ -44,7 +47,19 @@ export class SequelizeUnitOfWork implements UnitOfWork {
   ): Promise<T> {
     const users = transaction ? new SequelizeUserRepository(this.db, transaction) : this.plainUsers;
     const result = await work({ users, record: (event) => events.push(event) });
-    if (events.length > 0) await this.outbox.add(events, transaction);
+    if (events.length > 0) {
+      // Held from numbering the rows to the commit, so outbox rows become visible in the order of
+      // their sequence numbers: a reader of the table resuming after a number (the event feed
+      // without Redis, outbox-log.ts) can never find a lower one committed later. Only the end of
+      // each write is serialised, not its reads and checks.
+      if (transaction) {
+        await this.db.sequelize.query('SELECT pg_advisory_xact_lock(:key)', {
+          replacements: { key: OUTBOX_ORDER_LOCK },
+          transaction,
+        });
+      }
+      await this.outbox.add(events, transaction);
+    }
     return result;
   }
 

@@ -67,7 +67,7 @@ function toFields(e: DomainEvent): string[] {
   ];
 }
 
-function fromFields(fields: string[]): DomainEvent {
+export function fromFields(fields: string[]): DomainEvent {
   const m = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
   return {
