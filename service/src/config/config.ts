@@ -138,7 +138,8 @@ const envSchema = z
     // Event streams to clients (SSE /api/v1/events, GraphQL subscriptions).
     EVENTS_HEARTBEAT_MS: int(100, 600_000).default(15_000),
     EVENTS_AUTH_RECHECK_MS: int(100, 600_000).default(5000),
-    EVENTS_MAX_BUFFER_BYTES: int(1024, 64 * 1_048_576).default(1_048_576),
+    // At least Node's 16 KiB high-water mark, so a backlog read waits for the client before the bound.
+    EVENTS_MAX_BUFFER_BYTES: int(65_536, 64 * 1_048_576).default(1_048_576),
     EVENTS_RETRY_MS: int(100, 600_000).default(3000),
 
     JWT_SECRET: optionalString,

@@ -169,3 +169,41 @@ describe('event stream at shutdown', () => {
     await s.stop();
   });
 });
+
+describe('event stream resumed with a backlog larger than its buffer bound', () => {
+  it('gets the whole backlog at its own pace instead of being cut off as a slow consumer', async () => {
+    const s = await startService('sqlite', { EVENTS_MAX_BUFFER_BYTES: '65536' });
+    try {
+      const admin = await s.login();
+      const created = await s.request<{ id: string }>('POST', '/api/v1/users', {
+        token: admin,
+        body: { email: 'backlog@example.test', name: 'Backlog', password: PASSWORD },
+      });
+      // About 200 bytes each: some 160 KB of backlog, well past the 64 KiB bound.
+      for (let version = 1; version <= 800; version++) {
+        const res = await s.request('PATCH', `/api/v1/users/${created.body.id}`, {
+          token: admin,
+          headers: { 'if-match': `"${version}"` },
+          body: { name: `n${version}` },
+        });
+        expect(res.status).toBe(200);
+      }
+      const client = await openSse(`${s.baseUrl}/api/v1/events`, {
+        authorization: `Bearer ${admin}`,
+        'last-event-id': '0',
+      });
+      // The bootstrap admin's creation, this user's, and its 800 renames.
+      const got = await client.waitFor(802, 30_000, (m) => m.event.startsWith('user.'));
+      client.close();
+      expect(got.map((m) => data(m).type)).toEqual([
+        'user.created',
+        'user.created',
+        ...Array<string>(800).fill('user.updated'),
+      ]);
+      expect(client.messages.some((m) => m.event === 'close')).toBe(false);
+      expect(s.logs.some((l) => l.includes('slow-consumer'))).toBe(false);
+    } finally {
+      await s.stop();
+    }
+  });
+});

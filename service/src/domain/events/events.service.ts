@@ -14,6 +14,8 @@ export type EndReason = 'unauthorized';
 
 export interface EventSink {
   event(e: FeedEvent): void;
+  // See FeedSink: a promise while the client has not taken what it was sent.
+  backlogged?(): Promise<void> | undefined;
   // Called once; the subscription is already closed.
   ended(reason: EndReason, detail: string): void;
 }
@@ -85,6 +87,7 @@ export class EventsService {
         if (can(principal, 'users:events:any') || subject === principal.id) sink.event(e);
         if (subject === principal.id) recheck();
       },
+      backlogged: () => sink.backlogged?.(),
     });
     held.feed = feed;
     if (!open) feed.close();

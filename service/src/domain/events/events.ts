@@ -15,6 +15,11 @@ export interface FeedSubscription {
   close(): void;
 }
 
+export interface FeedSink {
+  event(e: FeedEvent): void;
+  backlogged?(): Promise<void> | undefined;
+}
+
 export interface EventFeed {
   // Whether a string a client sent back (Last-Event-ID, a subscription's cursor) is a cursor of
   // this feed.
@@ -22,7 +27,10 @@ export interface EventFeed {
   // Delivers, in order and once each, every event after `after` (after the feed's current end
   // when undefined) until closed. A subscriber that cannot keep up is the transport's to end:
   // only it knows how much output is waiting for its client.
-  subscribe(after: string | undefined, sink: { event(e: FeedEvent): void }): Promise<FeedSubscription>;
+  // While it reads back the feed after `after`, the feed waits on `backlogged()` whenever it
+  // answers a promise (the client has not taken what it was sent yet), so a resume with a long
+  // backlog goes at the client's pace instead of piling the backlog up in memory.
+  subscribe(after: string | undefined, sink: FeedSink): Promise<FeedSubscription>;
 }
 
 // The user an event of the users stream is about (payload.id).

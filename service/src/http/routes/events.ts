@@ -98,6 +98,19 @@ export function eventRoutes(
     try {
       subscription = await events.subscribe(token, after, {
         event: (e) => write(frame(e)),
+        // A resume reads its backlog at the client's pace: Node says when the socket has drained.
+        backlogged: () =>
+          res.writableNeedDrain && !ended
+            ? new Promise<void>((resolve) => {
+                const done = () => {
+                  res.off('drain', done);
+                  res.off('close', done);
+                  resolve();
+                };
+                res.on('drain', done);
+                res.on('close', done);
+              })
+            : undefined,
         ended: (reason, detail) => end(reason, detail),
       });
       if (ended) subscription.close();

@@ -5,7 +5,7 @@
 // live. Registration comes before the first catch-up read and every delivery moves the
 // subscriber's cursor forward only, so nothing is missed and nothing delivered twice. A buffer
 // that fills during a long catch-up is dropped and read again from the log, which holds it all.
-import type { EventFeed, FeedEvent, FeedSubscription } from '../../domain/events/events.js';
+import type { EventFeed, FeedEvent, FeedSink, FeedSubscription } from '../../domain/events/events.js';
 import type { Logger } from '../../domain/shared/ports.js';
 import { silentLogger } from '../logging/silent-logger.js';
 
@@ -34,7 +34,7 @@ interface Subscriber {
   buffer: FeedEvent[];
   overflowed: boolean;
   closed: boolean;
-  event(e: FeedEvent): void;
+  sink: FeedSink;
 }
 
 export class LogFanout implements EventFeed {
@@ -89,7 +89,7 @@ export class LogFanout implements EventFeed {
     this.subscribers.clear();
   }
 
-  async subscribe(after: string | undefined, sink: { event(e: FeedEvent): void }): Promise<FeedSubscription> {
+  async subscribe(after: string | undefined, sink: FeedSink): Promise<FeedSubscription> {
     this.start();
     await this.knowPosition();
     const sub: Subscriber = {
@@ -98,7 +98,7 @@ export class LogFanout implements EventFeed {
       buffer: [],
       overflowed: false,
       closed: false,
-      event: (e) => sink.event(e),
+      sink,
     };
     this.subscribers.add(sub);
     this.wake?.();
@@ -120,7 +120,12 @@ export class LogFanout implements EventFeed {
       for (;;) {
         const events = await this.source.after(sub.last, this.batch);
         if (sub.closed) return;
-        for (const e of events) this.deliver(sub, e);
+        for (const e of events) {
+          this.deliver(sub, e);
+          const backlog = sub.sink.backlogged?.();
+          if (backlog) await backlog;
+          if (sub.closed) return;
+        }
         if (events.length < this.batch) break;
       }
       if (sub.overflowed) {
@@ -150,7 +155,7 @@ export class LogFanout implements EventFeed {
   private deliver(sub: Subscriber, e: FeedEvent): void {
     sub.last = e.cursor;
     try {
-      sub.event(e);
+      sub.sink.event(e);
     } catch (err) {
       this.log.error('event subscriber failed on an event', { error: String(err) });
     }
