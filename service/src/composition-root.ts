@@ -177,11 +177,15 @@ export function compose(config: Config, options: BuildOptions = {}): Composition
   single(
     SequelizeUnitOfWork,
     (r) =>
-      new SequelizeUnitOfWork(database, async (events) => {
-        await r.resolve(CachedUserRepository).forgetChanged(events);
-        // Relay the events now instead of at the next tick; subscribers reading the outbox look now.
-        if (events.length > 0) distributed.committed();
-      }),
+      new SequelizeUnitOfWork(
+        database,
+        async (events) => {
+          await r.resolve(CachedUserRepository).forgetChanged(events);
+          // Relay the events now instead of at the next tick; subscribers reading the outbox look now.
+          if (events.length > 0) distributed.committed();
+        },
+        distributed.mode !== 'redis',
+      ),
   );
   single(
     UsersService,

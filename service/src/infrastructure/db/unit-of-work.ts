@@ -23,9 +23,13 @@ export class SequelizeUnitOfWork implements UnitOfWork {
   // The tail of the SQLite queue: each unit starts when the one before it has settled.
   private sqliteTail: Promise<unknown> = Promise.resolve();
 
+  // orderedCommits: the event feed reads the outbox table itself (no Redis stream), so commits must
+  // make outbox rows visible in the order of their numbers. With Redis the feed is the stream and
+  // writes are not serialised for it.
   constructor(
     private readonly db: Database,
     private readonly committed: CommittedListener = async () => undefined,
+    private readonly orderedCommits = true,
   ) {
     this.outbox = new Outbox(db.sequelize);
     this.plainUsers = new SequelizeUserRepository(db);
@@ -52,7 +56,7 @@ export class SequelizeUnitOfWork implements UnitOfWork {
       // their sequence numbers: a reader of the table resuming after a number (the event feed
       // without Redis, outbox-log.ts) can never find a lower one committed later. Only the end of
       // each write is serialised, not its reads and checks.
-      if (transaction) {
+      if (transaction && this.orderedCommits) {
         await this.db.sequelize.query('SELECT pg_advisory_xact_lock(:key)', {
           replacements: { key: OUTBOX_ORDER_LOCK },
           transaction,
