@@ -54,6 +54,21 @@ apt_install() {
     || die "apt-get install $* failed"
 }
 
+# module_path FIELD MODULE@VERSION: one path `go mod download -json` reports for a module (Dir: its
+# files in the module cache; GoMod: its go.mod), fetching it from the Go module proxy when needed.
+# It runs outside any module, so the caller's go.mod (or GOFLAGS=-mod=vendor) cannot change the answer.
+module_path() {
+  local field="$1" module="$2" tmp path
+  tmp="$(mktemp -d)"
+  path="$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$module" \
+    | sed -n "s/^[[:space:]]*\"$field\": \"\(.*\)\",*\$/\1/p")" || true
+  rm -rf "$tmp"
+  [[ -n "$path" && -e "$path" ]] || die "could not fetch $module from the Go module proxy ($(go env GOPROXY))"
+  echo "$path"
+}
+module_dir() { module_path Dir "$1"; }
+module_gomod() { module_path GoMod "$1"; }
+
 # wait_for DESCRIPTION TIMEOUT_SECONDS CMD...: polls CMD every 0.5 s until it succeeds.
 wait_for() {
   local what="$1" timeout="$2"; shift 2

@@ -104,10 +104,7 @@ kubernetes_wrapper() {
   if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
   log "generating wrapper module for k8s.io/kubernetes $KUBERNETES_VERSION (staging modules at $staging)"
   rm -rf "$dir"; mkdir -p "$dir"
-  local gomod
-  gomod="$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
-    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
-  [[ -f "$gomod" ]] || die "could not fetch k8s.io/kubernetes@$KUBERNETES_VERSION from the Go module proxy"
+  local gomod; gomod="$(module_gomod "k8s.io/kubernetes@$KUBERNETES_VERSION")"
   (
     cd "$dir"
     go mod init esp.local/tools/kubernetes >/dev/null 2>&1
@@ -162,9 +159,7 @@ module_wrapper() {
   if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
   log "generating wrapper module for $module"
   rm -rf "$dir"; mkdir -p "$dir"
-  gomod="$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$module" \
-    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
-  [[ -f "$gomod" ]] || die "could not fetch $module from the Go module proxy"
+  gomod="$(module_gomod "$module")"
   (
     cd "$dir"
     go mod init "esp.local/tools/$name" >/dev/null 2>&1
@@ -185,8 +180,7 @@ module_wrapper() {
 # whose kubeVersion asks for more. (Helm 4 reads it from its build info.)
 helm3_ldflags() {
   local gomod minor
-  gomod="$(cd "$(mktemp -d)" && go mod download -json "helm.sh/helm/v3@$HELM3_VERSION" \
-    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  gomod="$(module_gomod "helm.sh/helm/v3@$HELM3_VERSION")"
   minor="$(awk '$1 == "k8s.io/client-go" { split($2, v, "."); print v[2] }' "$gomod")"
   [[ -n "$minor" ]] || die "could not read the client-go version of helm.sh/helm/v3@$HELM3_VERSION"
   local flags="-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"

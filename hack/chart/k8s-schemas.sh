@@ -11,7 +11,7 @@ out="$CACHE_ROOT/schemas/kubernetes-$version"
 if [[ ! -f "$out/.complete" ]]; then
   command -v go >/dev/null || die "go is needed once to fetch the Kubernetes OpenAPI document (k8s.io/kubernetes@$version)"
   log "fetching k8s.io/kubernetes@$version (OpenAPI document) from the Go module proxy"
-  dir="$(cd "$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  dir="$(module_dir "k8s.io/kubernetes@$version")"
   swagger="$dir/api/openapi-spec/swagger.json"
   [[ -f "$swagger" ]] || die "k8s.io/kubernetes@$version has no api/openapi-spec/swagger.json"
   rm -rf "$out"

@@ -11,12 +11,6 @@ LOG_TAG=chart-schemas; source "$(dirname "$0")/../lib.sh"
 command -v go >/dev/null || die "go is needed to fetch the CRD modules"
 out="$REPO_ROOT/hack/schemas"
 
-# module_dir MODULE@VERSION: the module's folder in the Go module cache.
-module_dir() {
-  log "fetching $1 from the Go module proxy"
-  (cd "$(mktemp -d)" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-}
-
 # vendor GROUP VERSION CRD.yaml...: one schema per served version of each CRD, and the VERSION file.
 vendor() {
   local group="$1" version="$2"; shift 2
@@ -28,6 +22,7 @@ vendor() {
   log "vendored $group schemas at $version"
 }
 
+log "fetching the CRD modules from the Go module proxy"
 dir="$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
 vendor monitoring.coreos.com "$PROMETHEUS_OPERATOR_VERSION" \
   "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \

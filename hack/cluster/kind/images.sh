@@ -56,8 +56,7 @@ debian_base() {
 # with Debian's gcc, as upstream's image is.
 pause_binary() {
   command -v gcc >/dev/null || apt_install gcc libc6-dev
-  local dir; dir="$(cd "$HACK_DIR" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+  local dir; dir="$(module_dir "k8s.io/kubernetes@$KUBERNETES_VERSION")"
   [[ -f "$dir/build/pause/linux/pause.c" ]] || die "pause.c is missing from k8s.io/kubernetes@$KUBERNETES_VERSION"
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION" -o "$work/pause" "$dir/build/pause/linux/pause.c"
   strip "$work/pause"

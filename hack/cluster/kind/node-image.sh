@@ -48,8 +48,7 @@ log "building $NODE_IMAGE (the parts are cached: a rebuild after a change takes 
 # control plane's build holds their lock at the start, and these need not wait for it.
 "$HACK_DIR/tools.sh" traefik containerd crictl coredns metrics-server kube-router etcd \
   kubelet kubeadm kube-proxy kubectl kube-apiserver kube-controller-manager kube-scheduler
-kind_module="$(cd "$HACK_DIR" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" \
-  | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+kind_module="$(module_dir "sigs.k8s.io/kind@$KIND_VERSION")"
 base_files="$kind_module/images/base/files"
 [[ -d "$base_files" ]] || die "kind's base image files are missing from $kind_module"
 
