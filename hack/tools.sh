@@ -20,7 +20,8 @@ SRC_DIR="$CACHE_ROOT/src"
 LOG_DIR="$CACHE_ROOT/logs"
 ALL_TOOLS=(kube-apiserver etcd kwok kube-controller-manager kube-scheduler kubectl helm4 helm3 kubeconform kind)
 # The kind node image (hack/kind/node-image.sh) and the images of the kind tier's add-ons.
-KIND_TOOLS=(kubelet kubeadm kube-proxy containerd crictl coredns traefik metrics-server kube-router)
+KIND_TOOLS=(kubelet kubeadm kube-proxy containerd crictl coredns traefik metrics-server kube-router
+  prometheus-operator prometheus-config-reloader kube-state-metrics prometheus)
 KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy)
 
 # version_of TOOL: the pinned version of a tool.
@@ -39,6 +40,9 @@ version_of() {
     traefik) echo "$TRAEFIK_VERSION" ;;
     metrics-server) echo "$METRICS_SERVER_VERSION" ;;
     kube-router) echo "$KUBE_ROUTER_VERSION" ;;
+    prometheus-operator | prometheus-config-reloader) echo "$PROMETHEUS_OPERATOR_VERSION" ;;
+    kube-state-metrics) echo "$KUBE_STATE_METRICS_VERSION" ;;
+    prometheus) echo "$PROMETHEUS_VERSION" ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} ${KIND_TOOLS[*]})" ;;
   esac
 }
@@ -51,11 +55,15 @@ fi
 
 # One build per source at a time: make test starts this in the background while the Node tiers run,
 # and a tier that asks for a tool meanwhile must wait for that build, not race it. Tools of different
-# sources build side by side (the commands of k8s.io/kubernetes share one wrapper module, so one lock).
+# sources build side by side (the commands of k8s.io/kubernetes share one wrapper module, so one lock;
+# so do Prometheus Operator's two).
 mkdir -p "$CACHE_ROOT"
 lock_source() {
   local source="$1"
-  case "$source" in kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kubeadm | kube-proxy) source=kubernetes ;; esac
+  case "$source" in
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kubeadm | kube-proxy) source=kubernetes ;;
+    prometheus-config-reloader) source=prometheus-operator ;;
+  esac
   exec 9>"$CACHE_ROOT/.tools-$source.lock"
   if ! flock -n 9; then
     log "another build of $source is running; waiting for it to finish"
@@ -92,7 +100,10 @@ go_install() {
   local tool="$1" pkg="$2" binary="$3" ldflags="-s -w ${4:-}" dir; dir="$(tool_dir "$tool")"
   rm -rf "$dir.partial"; mkdir -p "$dir.partial"
   GOBIN="$dir.partial" run_logged "$LOG_DIR/$tool.log" go install -trimpath -ldflags="$ldflags" "$pkg"
-  local built; built="$(basename "${pkg%@*}")"
+  # As `go install` names it: the last path element, or the one before a major-version suffix (/v2).
+  local built="${pkg%@*}"
+  [[ ! "$built" =~ /v[0-9]+$ ]] || built="${built%/*}"
+  built="$(basename "$built")"
   [[ "$built" == "$binary" ]] || mv "$dir.partial/$built" "$dir.partial/$binary"
 }
 
@@ -136,7 +147,7 @@ wrapper_build() {
 kubernetes_ldflags() {
   local v="${KUBERNETES_VERSION#v}" flags="" key val
   local -A stamps=([gitVersion]="$KUBERNETES_VERSION" [gitMajor]="${v%%.*}" [gitMinor]="$(cut -d. -f2 <<<"$v")"
-    [gitTreeState]=clean [buildDate]="$(kubernetes_release_time)")
+    [gitTreeState]=clean [buildDate]="$(module_time "k8s.io/kubernetes@$KUBERNETES_VERSION")")
   for key in "${!stamps[@]}"; do
     val="${stamps[$key]}"
     flags+=" -X k8s.io/component-base/version.$key=$val -X k8s.io/client-go/pkg/version.$key=$val"
@@ -144,9 +155,10 @@ kubernetes_ldflags() {
   echo "$flags"
 }
 
-# kubernetes_release_time: the module's publication time from the proxy, so rebuilds are identical.
-kubernetes_release_time() {
-  go list -m -json "k8s.io/kubernetes@$KUBERNETES_VERSION" 2>/dev/null \
+# module_time MODULE@VERSION: the module's publication time from the proxy, the build date stamped
+# into a binary, so rebuilds are identical.
+module_time() {
+  go list -m -json "$1" 2>/dev/null \
     | sed -n 's/^[[:space:]]*"Time": "\([^"]*\)".*/\1/p' | head -1
 }
 
@@ -188,6 +200,46 @@ helm3_ldflags() {
     flags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$minor"
   done
   echo "$flags"
+}
+
+# prometheus_ldflags VERSION MODULE@VERSION: the stamps of Prometheus's Makefile.common (promu), which
+# the Prometheus projects share through github.com/prometheus/common/version: unstamped, the
+# binaries and their *_build_info metric report an empty version.
+prometheus_ldflags() {
+  local pkg=github.com/prometheus/common/version
+  echo "-X $pkg.Version=$1 -X $pkg.Branch=HEAD -X $pkg.BuildUser=express-sqlize-platform -X $pkg.BuildDate=$(module_time "$2")"
+}
+
+# prometheus_module_version: Prometheus 3.x tags its Go module v0.<major*100+minor>.<patch>
+# (v3.5.0 is v0.305.0): its module path carries no /v3 suffix.
+prometheus_module_version() {
+  local v="${PROMETHEUS_VERSION#v}"
+  local major="${v%%.*}" rest="${v#*.}"
+  echo "v0.$((major * 100 + ${rest%%.*})).${rest#*.}"
+}
+
+# prometheus_source: a copy of the Prometheus module that registers only the kubernetes service
+# discovery (plus file and http, always built in). Upstream's plugins.yml registers every SD, and
+# their cloud SDKs (AWS, Azure, GCE, ...) made most of the build; Prometheus Operator only writes
+# kubernetes_sd_configs. This is upstream's own switch for it (plugins.yml and the plugins/plugins.go
+# generated from it), edited the way `make plugins` would regenerate it.
+prometheus_source() {
+  local dir="$SRC_DIR/prometheus-$PROMETHEUS_VERSION" module src
+  if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
+  module="github.com/prometheus/prometheus@$(prometheus_module_version)"
+  log "copying $module with only the kubernetes service discovery"
+  src="$(module_dir "$module")"
+  [[ "$(cat "$src/VERSION")" == "${PROMETHEUS_VERSION#v}" ]] \
+    || die "$module is Prometheus $(cat "$src/VERSION"), not $PROMETHEUS_VERSION (hack/versions.env)"
+  rm -rf "$dir"; mkdir -p "$SRC_DIR"
+  cp -r "$src" "$dir"; chmod -R u+w "$dir"
+  echo "- github.com/prometheus/prometheus/discovery/kubernetes" >"$dir/plugins.yml"
+  sed -i -e '/^[[:space:]]*\/\/ Register .* plugin\.$/d' \
+    -e '/_ "github.com\/prometheus\/prometheus\/discovery\//{/\/discovery\/kubernetes"/!d}' "$dir/plugins/plugins.go"
+  grep -q '_ "github.com/prometheus/prometheus/discovery/kubernetes"' "$dir/plugins/plugins.go" \
+    || die "plugins/plugins.go of $module no longer has the layout this edit expects"
+  touch "$dir/.ready"
+  echo "$dir"
 }
 
 # binary_of TOOL: the file name inside the tool's cache directory.
@@ -236,6 +288,20 @@ build_tool() {
       wrapper_build metrics-server "$wrapper" sigs.k8s.io/metrics-server/cmd/metrics-server metrics-server ;;
     kube-router) go_install kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" kube-router \
       "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" ;;
+    # Its go.mod points its API and client modules at ./pkg/... with replace directives, so a wrapper
+    # (those two resolve to their published modules of the same version).
+    prometheus-operator | prometheus-config-reloader)
+      local module="github.com/prometheus-operator/prometheus-operator" cmd=operator
+      [[ "$1" == prometheus-operator ]] || cmd="$1"
+      wrapper="$(module_wrapper prometheus-operator "$module@$PROMETHEUS_OPERATOR_VERSION" "$module/cmd/operator" "$module/cmd/prometheus-config-reloader")"
+      wrapper_build "$1" "$wrapper" "$module/cmd/$cmd" "$1" \
+        "$(prometheus_ldflags "${PROMETHEUS_OPERATOR_VERSION#v}" "$module@$PROMETHEUS_OPERATOR_VERSION")" ;;
+    kube-state-metrics) go_install kube-state-metrics "k8s.io/kube-state-metrics/v2@$KUBE_STATE_METRICS_VERSION" kube-state-metrics \
+      "$(prometheus_ldflags "$KUBE_STATE_METRICS_VERSION" "k8s.io/kube-state-metrics/v2@$KUBE_STATE_METRICS_VERSION")" ;;
+    prometheus)
+      wrapper="$(prometheus_source)"
+      wrapper_build prometheus "$wrapper" ./cmd/prometheus prometheus \
+        "$(prometheus_ldflags "${PROMETHEUS_VERSION#v}" "github.com/prometheus/prometheus@$(prometheus_module_version)")" ;;
   esac
 }
 
