@@ -4,12 +4,12 @@
 // request through the Ingress, the ExpressApp's deletion handing the release back with no failed
 // request, and the HPA it creates scaling out on real CPU (metrics-server) and back in.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { V1Deployment, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyExpressApp, readyExpressApp } from '../../lib/expressapp.js';
 import { formatPropagation, untilEveryReplicaServes } from '../../lib/flag-propagation.js';
-import { applyObject, getJson, helmUpgrade, kubectl } from '../../lib/helm.js';
+import { getJson, helmUpgrade, kubectl } from '../../lib/helm.js';
 import { load, underSteadyTraffic } from '../../lib/ingress.js';
 import { clients, uniqueName } from '../../lib/kube.js';
 import { installOperator, type InstalledOperator } from '../../lib/operator.js';
@@ -17,6 +17,7 @@ import { OPERATOR_NAMESPACE } from '../../lib/operator-process.js';
 import { portForward, type PortForward } from '../../lib/port-forward.js';
 import { Release } from '../../lib/release.js';
 import { waitFor } from '../../lib/wait.js';
+import { copyDependency } from '../../lib/workloads.js';
 
 const { core } = clients();
 const namespace = uniqueName('governed-kind');
@@ -69,22 +70,8 @@ async function redisClientIps(ns: string, deployment: string): Promise<Set<strin
 beforeAll(async () => {
   operator = await installOperator();
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  // The second Redis: the container of hack/e2e.sh's (its image built here and loaded into the node).
-  const redisA = await getJson<V1Deployment>('express-sqlize', 'deployment', 'redis');
-  const container = redisA?.spec?.template.spec?.containers[0];
-  expect(container?.image).toBeDefined();
-  const labels = { app: REDIS_B };
-  await applyObject({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: REDIS_B, namespace },
-    spec: {
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [container] } },
-    },
-  });
-  await kubectl(['expose', 'deployment', REDIS_B, '-n', namespace, '--port=6379']);
-  await kubectl(['rollout', 'status', `deployment/${REDIS_B}`, '-n', namespace, '--timeout=120s']);
+  // The second Redis: a copy of hack/e2e.sh's.
+  await copyDependency('redis', namespace, REDIS_B);
   await helmUpgrade('helm4', release.name, namespace, {}, [VALUES]);
 }, 300_000);
 
