@@ -4,7 +4,8 @@
 #   hack/cluster/kind/images.sh node OUT.tar   what the node image carries, saved into OUT.tar:
 #     kubeadm's images under the names kubeadm of KUBERNETES_VERSION asks for (control plane and
 #     etcd FROM scratch, CoreDNS, pause compiled from its C source, kube-proxy on a Debian base for
-#     iptables), and the add-ons' images: Traefik, metrics-server, kube-router
+#     iptables), and the add-ons' images: Traefik, metrics-server, kube-router, and the monitoring
+#     add-on's Prometheus Operator, its config reloader, kube-state-metrics and Prometheus
 #   hack/cluster/kind/images.sh deps           PostgreSQL and Redis from Debian's packages, for the
 #                                              in-cluster dependencies of the e2e suites
 # Docker's layer cache makes a rebuild with unchanged inputs take seconds.
@@ -95,6 +96,17 @@ ENTRYPOINT [\"/usr/local/bin/kube-router\"]" "$KIND_BIN/kube-router"
   scratch_image "${tags[-1]}" "$KIND_BIN/traefik" /traefik '["/traefik"]'
   tags+=("$ADDON_REGISTRY/metrics-server:$METRICS_SERVER_VERSION")
   scratch_image "${tags[-1]}" "$KIND_BIN/metrics-server" /metrics-server '["/metrics-server"]'
+  # The paths of upstream's images: the operator starts the reloader as /bin/prometheus-config-reloader
+  # and gives Prometheus only its arguments.
+  tags+=("$ADDON_REGISTRY/prometheus-operator:$PROMETHEUS_OPERATOR_VERSION")
+  scratch_image "${tags[-1]}" "$KIND_BIN/prometheus-operator" /bin/operator '["/bin/operator"]'
+  tags+=("$ADDON_REGISTRY/prometheus-config-reloader:$PROMETHEUS_OPERATOR_VERSION")
+  scratch_image "${tags[-1]}" "$KIND_BIN/prometheus-config-reloader" /bin/prometheus-config-reloader \
+    '["/bin/prometheus-config-reloader"]'
+  tags+=("$ADDON_REGISTRY/kube-state-metrics:$KUBE_STATE_METRICS_VERSION")
+  scratch_image "${tags[-1]}" "$KIND_BIN/kube-state-metrics" /kube-state-metrics '["/kube-state-metrics"]'
+  tags+=("$ADDON_REGISTRY/prometheus:$PROMETHEUS_VERSION")
+  scratch_image "${tags[-1]}" "$KIND_BIN/prometheus" /bin/prometheus '["/bin/prometheus"]'
   log "saving ${#tags[@]} images for the node's containerd"
   docker save "${tags[@]}" -o "$out"
 }

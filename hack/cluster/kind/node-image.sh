@@ -7,7 +7,8 @@
 #      hack/versions.env, containerd and crictl from their Go modules, kubelet/kubeadm/kubectl from
 #      the same k8s.io/kubernetes wrapper module as the local control plane, a ptp CNI config;
 #   2. the images kubeadm and the kind tier's add-ons run (images.sh: control plane, etcd, CoreDNS,
-#      pause, kube-proxy, Traefik, metrics-server, kube-router), imported into the node's containerd
+#      pause, kube-proxy, Traefik, metrics-server, kube-router, the monitoring add-on's Prometheus
+#      Operator, config reloader, kube-state-metrics and Prometheus), imported into the node's containerd
 #      and pinned, so kubeadm never pulls;
 #   3. `docker commit` with kind's entrypoint, into the project's Docker engine (hack/docker-base.sh).
 # The image is named by a hash of everything it is made of, so a change of any version or file here
@@ -46,7 +47,8 @@ start_all=$SECONDS
 log "building $NODE_IMAGE (the parts are cached: a rebuild after a change takes a minute or two)"
 # Traefik first, the longest build, and the commands of k8s.io/kubernetes last: in make test the
 # control plane's build holds their lock at the start, and these need not wait for it.
-"$HACK_DIR/tools.sh" traefik containerd crictl coredns metrics-server kube-router etcd \
+"$HACK_DIR/tools.sh" traefik prometheus-operator containerd crictl coredns metrics-server kube-router \
+  kube-state-metrics prometheus prometheus-config-reloader etcd \
   kubelet kubeadm kube-proxy kubectl kube-apiserver kube-controller-manager kube-scheduler
 kind_module="$(module_dir "sigs.k8s.io/kind@$KIND_VERSION")"
 base_files="$kind_module/images/base/files"
