@@ -8,7 +8,9 @@
 # (kind/node-image.sh, cached); KIND_NODE_SOURCE=local|published|auto (default auto) picks.
 # Add-ons: Traefik as the Ingress controller on the node's ports 80/443 (mapped to
 # 127.0.0.1:KIND_HTTP_PORT/KIND_HTTPS_PORT), metrics-server, and kube-router for NetworkPolicy with
-# the local image (kind's published image brings kindnet, which enforces it itself).
+# the local image (kind's published image brings kindnet, which enforces it itself), and monitoring:
+# Prometheus Operator, kube-state-metrics and a Prometheus selecting `release: monitoring` (kind/addons/
+# monitoring.yaml).
 set -euo pipefail
 shopt -s inherit_errexit
 LOG_TAG=kind; source "$(dirname "$0")/common.sh"
@@ -43,10 +45,38 @@ node_image() {
   "$KIND_SRC/node-image.sh"
 }
 
-# apply_addon FILE: the manifest with the pinned versions substituted.
+# apply_addon FILE: the manifest with the pinned versions (${NAME_VERSION} of hack/versions.env) substituted.
 apply_addon() {
-  sed -e "s/\${TRAEFIK_VERSION}/$TRAEFIK_VERSION/g" -e "s/\${METRICS_SERVER_VERSION}/$METRICS_SERVER_VERSION/g" \
-    -e "s/\${KUBE_ROUTER_VERSION}/$KUBE_ROUTER_VERSION/g" "$KIND_SRC/addons/$1" | kubectl apply -f - >/dev/null
+  local subst=() name
+  for name in $(grep -o '^[A-Z0-9_]*_VERSION' "$HACK_DIR/versions.env"); do subst+=(-e "s|\${$name}|${!name}|g"); done
+  sed "${subst[@]}" "$KIND_SRC/addons/$1" | kubectl apply -f - >/dev/null
+}
+
+# install_monitoring: what kube-prometheus-stack installs, from the upstream modules' own files: the
+# Prometheus Operator CRDs (the release of hack/schemas/monitoring.coreos.com), its ClusterRoles and
+# kube-state-metrics', then kind/addons/monitoring.yaml, and waits for Prometheus to be ready.
+install_monitoring() {
+  local operator ksm
+  operator="$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
+  ksm="$(module_dir "k8s.io/kube-state-metrics/v2@$KUBE_STATE_METRICS_VERSION")"
+  log "installing monitoring: Prometheus Operator $PROMETHEUS_OPERATOR_VERSION, kube-state-metrics $KUBE_STATE_METRICS_VERSION, Prometheus $PROMETHEUS_VERSION"
+  # Server-side: the CRDs exceed the 256 KiB annotation a client-side apply records.
+  kubectl apply --server-side --field-manager=esp-kind -f "$operator/example/prometheus-operator-crd" >/dev/null
+  kubectl wait --for=condition=Established --timeout=60s -f "$operator/example/prometheus-operator-crd" >/dev/null
+  kubectl apply -f "$operator/example/rbac/prometheus-operator/prometheus-operator-cluster-role.yaml" \
+    -f "$operator/example/rbac/prometheus/prometheus-cluster-role.yaml" \
+    -f "$operator/example/rbac/prometheus-operator-crd" -f "$ksm/examples/standard/cluster-role.yaml" >/dev/null
+  apply_addon monitoring.yaml
+  monitoring_ready
+}
+
+monitoring_ready() {
+  kubectl -n monitoring rollout status deployment/prometheus-operator --timeout=180s >/dev/null
+  kubectl -n monitoring rollout status deployment/kube-state-metrics --timeout=180s >/dev/null
+  # The operator creates the StatefulSet once it has reconciled the Prometheus.
+  wait_for "statefulset prometheus-monitoring (the operator's logs: kubectl -n monitoring logs deployment/prometheus-operator)" \
+    120 kubectl -n monitoring get statefulset prometheus-monitoring
+  kubectl -n monitoring rollout status statefulset/prometheus-monitoring --timeout=180s >/dev/null
 }
 
 # cluster_only_dns: CoreDNS answers for the cluster's own names only. The test cluster has nothing
@@ -84,6 +114,7 @@ install_addons() {
     kubectl -n kube-system rollout status deployment/metrics-server --timeout=180s &&
     { [[ "$1" != *kube-router* ]] || kubectl -n kube-system rollout status daemonset/kube-router --timeout=180s; }' \
     "$TOOLS_BIN/kubectl" "${addons[*]}" >/dev/null
+  timed "monitoring installed and ready" install_monitoring
 }
 
 up() {
