@@ -11,13 +11,16 @@ function follow(
   counter: Counter<string>,
   labels: Record<string, string>,
   read: () => number,
-  seen: Map<string, number>,
+  seen: WeakMap<Counter<string>, Map<string, number>>,
 ): void {
+  // Per counter: counters without labels would otherwise all share the key "{}".
+  let values = seen.get(counter);
+  if (!values) seen.set(counter, (values = new Map()));
   const key = JSON.stringify(labels);
   const now = read();
-  const delta = now - (seen.get(key) ?? 0);
+  const delta = now - (values.get(key) ?? 0);
   if (delta > 0) counter.inc(labels, delta);
-  seen.set(key, now);
+  values.set(key, now);
 }
 
 // The gauges of one scrape are collected together: they share the read in flight, and a read that
@@ -39,10 +42,10 @@ function oneReadPerScrape<T>(read: () => Promise<T>, timeoutMs: number): () => P
 export function distributedMetrics(
   d: DistributedRuntime,
   prefix = 'esp_',
-  outboxReadTimeoutMs = 1000,
+  dependencyReadTimeoutMs = 1000,
 ): Registry {
   const registry = new Registry();
-  const seen = new Map<string, number>();
+  const seen = new WeakMap<Counter<string>, Map<string, number>>();
   const cache = d.cache.stats;
   const lock = d.lock.stats;
 
@@ -109,7 +112,7 @@ export function distributedMetrics(
   // Both outbox gauges come from one bounded read of the database per scrape. While the database is
   // down or slow they are left out of the scrape (not stale, and never failing it): the scrape must
   // go on answering then, because it is what tells Prometheus that the database is down.
-  const relayStats = oneReadPerScrape(() => d.relay.stats(), outboxReadTimeoutMs);
+  const relayStats = oneReadPerScrape(() => d.relay.stats(), dependencyReadTimeoutMs);
   new Gauge({
     name: `${prefix}outbox_pending`,
     help: 'Outbox rows not yet relayed (absent while the database cannot be read)',
@@ -131,22 +134,28 @@ export function distributedMetrics(
       else this.remove();
     },
   });
+  const streamLengths = oneReadPerScrape(async () => {
+    const redis = d.redis;
+    const bus = d.bus as { streamKey?(s: string): string; deadLetterKey?(s: string): string };
+    if (!redis || redis.status !== 'ready' || !bus.streamKey || !bus.deadLetterKey) return undefined;
+    const [main, dead] = await Promise.all([
+      redis.xlen(bus.streamKey(USER_EVENTS_STREAM)),
+      redis.xlen(bus.deadLetterKey(USER_EVENTS_STREAM)),
+    ]);
+    return { main, dead };
+  }, dependencyReadTimeoutMs);
   new Gauge({
     name: `${prefix}event_stream_length`,
     help: 'Entries in the domain event stream and its dead-letter stream (Redis mode)',
     labelNames: ['stream'],
     registers: [registry],
     async collect() {
-      const redis = d.redis;
-      if (!redis || redis.status !== 'ready') return;
-      const bus = d.bus as { streamKey?(s: string): string; deadLetterKey?(s: string): string };
-      if (!bus.streamKey || !bus.deadLetterKey) return;
-      const [main, dead] = await Promise.all([
-        redis.xlen(bus.streamKey(USER_EVENTS_STREAM)),
-        redis.xlen(bus.deadLetterKey(USER_EVENTS_STREAM)),
-      ]);
-      this.set({ stream: USER_EVENTS_STREAM }, main);
-      this.set({ stream: `${USER_EVENTS_STREAM}:dead` }, dead);
+      // Like the outbox gauges: a Redis that cannot answer leaves the series out, never the scrape.
+      const lengths = await streamLengths();
+      this.reset();
+      if (!lengths) return;
+      this.set({ stream: USER_EVENTS_STREAM }, lengths.main);
+      this.set({ stream: `${USER_EVENTS_STREAM}:dead` }, lengths.dead);
     },
   });
   return registry;
