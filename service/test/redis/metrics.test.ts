@@ -46,6 +46,7 @@ describe('distributed metrics on Redis', () => {
     });
     const { status, text } = await scrape();
     expect(status).toBe(200);
+    expect(sample(text, 'esp_outbox_pending')).toBe(0);
     expect(sample(text, 'esp_outbox_lag_seconds')).toBe(0);
     expect(sample(text, 'esp_event_stream_length{stream="users:dead"}')).toBe(0);
     // Either replica's relay may have moved the row (they share the outbox, SKIP LOCKED).
